@@ -1,0 +1,10 @@
+/*
+ * libeas — Exchange ActiveSync client SDK.  Umbrella header: include this
+ * one, or the per-area headers it pulls in.
+ */
+#ifndef EAS_EAS_H
+#define EAS_EAS_H
+
+#include "eas/common.h"
+
+#endif /* EAS_EAS_H */
