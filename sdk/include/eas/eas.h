@@ -6,5 +6,6 @@
 #define EAS_EAS_H
 
 #include "eas/common.h"
+#include "eas/wbxml_xml.h"
 
 #endif /* EAS_EAS_H */
