@@ -7,5 +7,6 @@
 
 #include "eas/common.h"
 #include "eas/wbxml_xml.h"
+#include "eas/http.h"
 
 #endif /* EAS_EAS_H */
