@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# README command 1: the main job.
+#
+# Goal (as the client and server land): eas-server on 127.0.0.1 with a demo
+# mailbox, eas-sync syncing it, a delivered message arriving by push.  Until
+# eas-server and eas-sync exist, it runs the end-to-end path that does exist:
+# an ActiveSync Sync response taken from XML to WBXML and back with
+# eas-wbxml, and the request line of a device decoded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/deps.sh build
+build=build/demo
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" -Dbuildtype=release >/dev/null
+fi
+ninja -C "$build" >/dev/null
+bin=$build/samples
+
+if [ -x "$bin/eas-server/eas-server" ] && [ -x "$bin/eas-sync/eas-sync" ] && [ -x tools/demo-sync.sh ]; then
+	exec tools/demo-sync.sh "$build"
+fi
+
+wbxml=$bin/eas-wbxml/eas-wbxml
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== libeas $(git describe --always --dirty 2>/dev/null || echo) — WBXML codec demo =="
+echo "(the sync client and companion server demo replaces this as they land)"
+echo
+src=tests/data/wbxml/sync-response-email.xml
+echo "1. A Sync response with an email, as XML: $src ($(wc -c <"$src") bytes)"
+"$wbxml" encode "$src" >"$work/sync.wbxml"
+echo "2. Encoded to ActiveSync WBXML: $(wc -c <"$work/sync.wbxml") bytes; first bytes:"
+od -A d -t x1 "$work/sync.wbxml" | head -3
+echo "3. Decoded back, fed to the streaming decoder:"
+"$wbxml" decode "$work/sync.wbxml" >"$work/sync.xml"
+head -25 "$work/sync.xml"
+echo "   ..."
+"$wbxml" decode --compact "$work/sync.wbxml" >"$work/a.xml"
+"$wbxml" encode "$work/a.xml" >"$work/again.wbxml"
+if cmp -s "$work/sync.wbxml" "$work/again.wbxml"; then
+	echo "4. Round trip XML -> WBXML -> XML -> WBXML: identical bytes"
+else
+	echo "4. Round trip differs" >&2
+	exit 1
+fi
+echo "5. A device's base64-encoded request line (MS-ASHTTP), decoded:"
+"$wbxml" query decode 'jAAJBAp2MTQwRGV2aWNlAApTbWFydFBob25l'
+echo "6. A truncated document is refused with its offset:"
+head -c 40 "$work/sync.wbxml" >"$work/cut.wbxml"
+if "$wbxml" decode "$work/cut.wbxml" >/dev/null 2>"$work/err"; then
+	echo "   truncated input was accepted" >&2
+	exit 1
+fi
+sed 's/^/   /' "$work/err"
+echo
+echo "demo complete"
