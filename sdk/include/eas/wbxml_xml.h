@@ -16,6 +16,7 @@
  * display only, as a length placeholder).  The elements whose value is an
  * MS-ASDTYPE "byte array", and so travels as OPAQUE, are:
  *     ComposeMail:Mime, Email2:ConversationId, Email2:ConversationIndex,
+ *     ItemOperations:ConversationId, Search:ConversationId (MS-ASCON),
  *     GAL:Data, AirSyncBase:Content
  * eas_xml_to_wbxml() base64-decodes the text of those elements back into
  * OPAQUE (eas_wbxml_is_binary_element() tells which); every other element's

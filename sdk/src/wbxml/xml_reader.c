@@ -43,6 +43,7 @@ struct eas_xml_to_wbxml {
 	eas_tag pending_tag;
 	int binary;              /* the innermost element is a byte array */
 	int finished;
+	int alloc_failed;        /* an allocation inside expat failed */
 	uint64_t input;          /* XML bytes fed */
 
 	char *text;              /* text of the innermost element */
@@ -55,6 +56,9 @@ struct eas_xml_to_wbxml {
  * naming the eas_mem it came from, so realloc and free need no context;
  * malloc takes the hooks of the converter that is calling into expat,
  * published in a thread-local variable for the duration of that call.
+ * Every failed allocation is also recorded in that converter: expat does
+ * not report all of them (some make it quietly lose namespace bindings),
+ * so any failure turns the conversion into EAS_E_NOMEM.
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define EAS_THREAD_LOCAL __thread
@@ -64,7 +68,7 @@ struct eas_xml_to_wbxml {
 #define EAS_THREAD_LOCAL _Thread_local
 #endif
 
-static EAS_THREAD_LOCAL const eas_mem *current_mem;
+static EAS_THREAD_LOCAL struct eas_xml_to_wbxml *current;
 
 typedef union block_header {
 	const eas_mem *mem;
@@ -73,14 +77,21 @@ typedef union block_header {
 	long long align_ll;
 } block_header;
 
+static void *alloc_failed(void)
+{
+	if (current)
+		current->alloc_failed = 1;
+	return NULL;
+}
+
 static void *xml_malloc(size_t size)
 {
-	const eas_mem *m = current_mem;
-	if (!m || size > (size_t)-1 - sizeof(block_header))
-		return NULL;
+	if (!current || size > (size_t)-1 - sizeof(block_header))
+		return alloc_failed();
+	const eas_mem *m = &current->mem;
 	block_header *h = eas__malloc(m, sizeof(*h) + size);
 	if (!h)
-		return NULL;
+		return alloc_failed();
 	h->mem = m;
 	return h + 1;
 }
@@ -92,10 +103,10 @@ static void *xml_realloc(void *ptr, size_t size)
 	block_header *h = (block_header *)ptr - 1;
 	const eas_mem *m = h->mem;
 	if (size > (size_t)-1 - sizeof(block_header))
-		return NULL;
+		return alloc_failed();
 	block_header *n = eas__realloc(m, h, sizeof(*n) + size);
 	if (!n)
-		return NULL;
+		return alloc_failed();
 	n->mem = m;
 	return n + 1;
 }
@@ -123,6 +134,10 @@ static int fail(eas_xml_to_wbxml *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->message, sizeof c->message, fmt, ap);
 	va_end(ap);
+	if (c->alloc_failed) {
+		code = EAS_E_NOMEM;
+		snprintf(c->message, sizeof c->message, "out of memory while parsing XML");
+	}
 	c->result = code;
 	c->err_line = XML_GetCurrentLineNumber(c->parser);
 	c->err_col = XML_GetCurrentColumnNumber(c->parser) + 1;
@@ -265,6 +280,10 @@ static void XMLCALL on_start(void *ud, const XML_Char *qname, const XML_Char **a
 	eas_xml_to_wbxml *c = ud;
 	if (c->result)
 		return;
+	if (c->alloc_failed) {
+		fail(c, EAS_E_NOMEM, "out of memory while parsing XML");
+		return;
+	}
 	if (attrs && attrs[0]) {
 		fail(c, EAS_E_UNSUPPORTED, "attribute '%s': ActiveSync elements have no attributes", attrs[0]);
 		return;
@@ -441,10 +460,16 @@ int eas_xml_to_wbxml_new(eas_xml_to_wbxml **out, eas_wbxml_sink sink,
 		eas__free(&m, c);
 		return rc;
 	}
-	const eas_mem *saved = current_mem;
-	current_mem = &c->mem;
+	struct eas_xml_to_wbxml *saved = current;
+	current = c;
 	c->parser = XML_ParserCreate_MM(NULL, &xml_mem_suite, "\x20");
-	current_mem = saved;
+	current = saved;
+	if (c->parser && c->alloc_failed) {
+		current = c;
+		XML_ParserFree(c->parser);
+		current = saved;
+		c->parser = NULL;
+	}
 	if (!c->parser) {
 		eas_wbxml_encoder_free(c->enc);
 		eas__free(&m, c);
@@ -469,10 +494,10 @@ void eas_xml_to_wbxml_free(eas_xml_to_wbxml *c)
 	if (!c)
 		return;
 	if (c->parser) {
-		const eas_mem *saved = current_mem;
-		current_mem = &c->mem;
+		struct eas_xml_to_wbxml *saved = current;
+		current = c;
 		XML_ParserFree(c->parser);
-		current_mem = saved;
+		current = saved;
 	}
 	eas_wbxml_encoder_free(c->enc);
 	eas__free(&c->mem, c->text);
@@ -482,8 +507,8 @@ void eas_xml_to_wbxml_free(eas_xml_to_wbxml *c)
 /* Runs expat on one chunk (final = 1 for the end of input). */
 static int parse(eas_xml_to_wbxml *c, const char *xml, size_t len, int final)
 {
-	const eas_mem *saved = current_mem;
-	current_mem = &c->mem;
+	struct eas_xml_to_wbxml *saved = current;
+	current = c;
 	enum XML_Status st = XML_STATUS_OK;
 	do {
 		/* XML_Parse takes an int length. */
@@ -492,7 +517,15 @@ static int parse(eas_xml_to_wbxml *c, const char *xml, size_t len, int final)
 		xml += n;
 		len -= (size_t)n;
 	} while (st == XML_STATUS_OK && len > 0);
-	current_mem = saved;
+	current = saved;
+	if (c->alloc_failed && c->result != EAS_E_NOMEM) {
+		/* Whatever expat or a handler made of it, memory ran out. */
+		c->result = EAS_E_NOMEM;
+		c->err_line = XML_GetCurrentLineNumber(c->parser);
+		c->err_col = XML_GetCurrentColumnNumber(c->parser) + 1;
+		snprintf(c->message, sizeof c->message, "out of memory while parsing XML");
+		return c->result;
+	}
 	if (st == XML_STATUS_OK)
 		return c->result;
 	if (c->result) /* one of our handlers stopped the parser */

@@ -57,6 +57,8 @@ static const struct {
 	{ "ComposeMail", "Mime" },
 	{ "Email2", "ConversationId" },
 	{ "Email2", "ConversationIndex" },
+	{ "ItemOperations", "ConversationId" }, /* MS-ASCON 2.2.2.3.1 */
+	{ "Search", "ConversationId" },         /* MS-ASCON 2.2.2.3.2 */
 	{ "GAL", "Data" },
 	{ "AirSyncBase", "Content" },
 };
