@@ -23,6 +23,9 @@ typedef struct recorder {
 	int abort_on_start;  /* return an error from the first start tag */
 } recorder;
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
 static void say(recorder *r, const char *fmt, ...)
 {
 	va_list ap;
