@@ -333,11 +333,14 @@ static int string_bytes(eas_wbxml_decoder *d, const uint8_t *p, size_t avail, si
 	int piece_full = !nul && scan > room;
 	size_t take = nul ? (size_t)(nul - p) : (piece_full ? room : scan);
 
+	/* Offsets below name bytes of the value, never the chunk edges: the
+	 * same document gives the same offsets however it is split. */
 	if (d->value_len + take > d->opt.max_string)
-		return fail(d, EAS_E_LIMIT, at, "string longer than %llu bytes",
-			    (unsigned long long)d->opt.max_string);
+		return fail(d, EAS_E_LIMIT, at + (d->opt.max_string - d->value_len),
+			    "string longer than %llu bytes", (unsigned long long)d->opt.max_string);
 	d->value_len += take;
 	*used = take + (nul ? 1 : 0);
+	at += take; /* where the piece ends, for a callback's error */
 
 	if (nul || piece_full) {
 		int final = nul != NULL;
@@ -364,6 +367,7 @@ static int opaque_bytes(eas_wbxml_decoder *d, const uint8_t *p, size_t avail, si
 		take = (size_t)d->value_len;
 	d->value_len -= take;
 	*used = take;
+	at += take; /* where the piece ends, for a callback's error */
 	int final = d->value_len == 0;
 	if (final)
 		d->state = ST_BODY;

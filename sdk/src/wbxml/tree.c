@@ -33,6 +33,9 @@ struct eas_tree {
 
 static const char empty_text[] = "";
 
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
 static int tree_fail(eas_tree *t, int code, const char *fmt, ...)
 {
 	if (t->result)
