@@ -5,6 +5,8 @@
 #   asan    clang, AddressSanitizer + UndefinedBehaviorSanitizer, no recovery
 #   arm64   aarch64 cross build, tests under qemu-aarch64
 #   armhf   armhf cross build against a sysroot, tests under qemu-arm
+#   fuzz    libFuzzer smoke: every target for LIBEAS_FUZZ_SECONDS (default 20)
+#   bench   benchmarks (figures and target checks; not timed tests)
 # LIBEAS_STAGES="native asan" runs a subset (default: all of them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,7 @@ root=$PWD
 
 tools/deps.sh all
 
-stages=${LIBEAS_STAGES:-native asan arm64 armhf}
+stages=${LIBEAS_STAGES:-native asan arm64 armhf fuzz bench}
 summary=()
 
 # meson_build DIR [setup args...]: configure (once), build, test.
@@ -30,6 +32,18 @@ run_config() {
 	meson test -C "$dir" --print-errorlogs --num-processes 2 || rc=$?
 	summary+=("$name: $(count_tests "$dir")")
 	return $rc
+}
+
+# require_tests DIR NAME...: fails when a test that must run in DIR's
+# configuration did not run (e.g. the libwbxml oracle, registered only when
+# its tools are installed), so a missing tool cannot turn into a quiet pass.
+require_tests() {
+	local dir=$1
+	shift
+	for name in "$@"; do
+		grep -q "\"name\": \"$name\"" "$dir/meson-logs/testlog.json" ||
+			{ echo "libeas: required test '$name' did not run in $dir" >&2; return 1; }
+	done
 }
 
 # Counts from meson's JSON test log: suites and the cmocka cases they ran.
@@ -50,15 +64,25 @@ PY
 for stage in $stages; do
 	case $stage in
 	native)
-		CC=gcc run_config native build/native --werror -Dwarning_level=2 ;;
+		CC=gcc run_config native build/native --werror -Dwarning_level=2
+		require_tests build/native libwbxml_agree eas_wbxml_cli headers-listed ;;
 	asan)
 		CC=clang run_config "asan+ubsan" build/asan --werror \
 			-Db_sanitize=address,undefined -Db_lundef=false \
-			-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all ;;
+			-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all
+		require_tests build/asan libwbxml_agree eas_wbxml_cli ;;
 	arm64 | armhf)
 		echo "=== libeas: $stage (qemu) ==="
 		tools/cross-test.sh "$stage" "build/$stage"
 		summary+=("$stage: $(count_tests "build/$stage")") ;;
+	fuzz)
+		echo "=== libeas: fuzz smoke ==="
+		tools/fuzz-smoke.sh "${LIBEAS_FUZZ_SECONDS:-20}"
+		summary+=("fuzz: every target ran ${LIBEAS_FUZZ_SECONDS:-20}s without a finding") ;;
+	bench)
+		echo "=== libeas: benchmarks ==="
+		meson test -C build/native --benchmark --print-errorlogs
+		summary+=("bench: targets met (figures above)") ;;
 	*) echo "unknown stage $stage" >&2; exit 2 ;;
 	esac
 done
