@@ -5,6 +5,7 @@
 #   asan    clang, AddressSanitizer + UndefinedBehaviorSanitizer, no recovery
 #   arm64   aarch64 cross build, tests under qemu-aarch64
 #   armhf   armhf cross build against a sysroot, tests under qemu-arm
+#   minimal gcc with curl, sqlite and server off: the handset build links none of them
 #   fuzz    libFuzzer smoke: every target for LIBEAS_FUZZ_SECONDS (default 20)
 #   bench   benchmarks (figures and target checks; not timed tests)
 # LIBEAS_STAGES="native asan" runs a subset (default: all of them).
@@ -14,7 +15,7 @@ root=$PWD
 
 tools/deps.sh all
 
-stages=${LIBEAS_STAGES:-native asan arm64 armhf fuzz bench}
+stages=${LIBEAS_STAGES:-native asan minimal arm64 armhf fuzz bench}
 summary=()
 
 # meson_build DIR [setup args...]: configure (once), build, test.
@@ -71,6 +72,12 @@ for stage in $stages; do
 			-Db_sanitize=address,undefined -Db_lundef=false \
 			-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all
 		require_tests build/asan libwbxml_agree eas_wbxml_cli ;;
+	minimal)
+		CC=gcc run_config minimal build/minimal --werror -Dcurl=disabled -Dsqlite=disabled -Dserver=disabled
+		if ldd build/minimal/libeas.so | grep -E 'libcurl|libsqlite|libmicrohttpd'; then
+			echo "libeas: the minimal build links a disabled dependency" >&2
+			exit 1
+		fi ;;
 	arm64 | armhf)
 		echo "=== libeas: $stage (qemu) ==="
 		tools/cross-test.sh "$stage" "build/$stage"
