@@ -331,6 +331,13 @@ static void test_bad_arguments(void **state)
 	opt.max_depth = 1u << 20;
 	assert_int_equal(eas_wbxml_decoder_new(&d, &cb, &opt, NULL, NULL), EAS_E_INVALID);
 	assert_int_equal(eas_wbxml_decoder_feed(NULL, contacts_sync, 1, NULL), EAS_E_INVALID);
+	/* An empty feed (an empty HTTP body) is fine and finish then says why it is not a document. */
+	eas_wbxml_decoder *e = NULL;
+	assert_int_equal(eas_wbxml_decoder_new(&e, &cb, NULL, NULL, NULL), 0);
+	assert_int_equal(eas_wbxml_decoder_feed(e, NULL, 0, NULL), 0);
+	assert_int_equal(eas_wbxml_decoder_finish(e), EAS_E_TRUNCATED);
+	assert_non_null(strstr(eas_wbxml_decoder_error(e, NULL), "empty document"));
+	eas_wbxml_decoder_free(e);
 	assert_int_equal(eas_wbxml_decoder_finish(NULL), EAS_E_INVALID);
 	eas_wbxml_decoder_free(NULL);
 }

@@ -435,6 +435,8 @@ int eas_wbxml_decoder_feed(eas_wbxml_decoder *d, const uint8_t *data, size_t len
 		return EAS_E_INVALID;
 	if (d->result)
 		return d->result;
+	if (len == 0)
+		return 0; /* also spares NULL + 0 arithmetic */
 
 	size_t allowed = len;
 	if (d->opt.max_total && d->offset + len > d->opt.max_total)
