@@ -8,5 +8,6 @@
 #include "eas/common.h"
 #include "eas/wbxml_xml.h"
 #include "eas/http.h"
+#include "eas/status.h"
 
 #endif /* EAS_EAS_H */

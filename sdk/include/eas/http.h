@@ -271,6 +271,85 @@ EAS_EXTERN int eas_http_query_decode(eas_http_query *out, const char *query, siz
  */
 EAS_EXTERN void eas_http_query_clear(eas_http_query *q);
 
+/* ---- OPTIONS: what the server offers ([MS-ASHTTP] 2.2.3, 2.2.2.1.2.7-8) ---------- */
+
+/*
+ * A set of commands is a uint64_t with one bit per command: bit c for the
+ * commands with a base64 code (0-23), bit 32 + (c - 0x100) for the legacy
+ * ones.  EAS_COMMAND_BIT() is 0 for a value outside both ranges.
+ */
+#define EAS_COMMAND_BIT(c)                                                          \
+	((unsigned)(c) < 32u ? (UINT64_C(1) << ((unsigned)(c) & 63u))                \
+	 : ((unsigned)(c) >= 0x100u && (unsigned)(c) < 0x120u)                        \
+	       ? (UINT64_C(1) << ((32u + (unsigned)(c) - 0x100u) & 63u))              \
+	       : UINT64_C(0))
+
+/* Buffer sizes (NUL included) that always fit the formatters' output. */
+#define EAS_HTTP_VERSIONS_TEXT_MAX 40u
+#define EAS_HTTP_COMMANDS_TEXT_MAX 400u
+
+/*
+ * Parses an MS-ASProtocolVersions value ("2.5,12.0,12.1,14.0,14.1,16.0,16.1";
+ * len bytes, no NUL needed) into *out, a set of EAS_PROTO_* bits.  Items are
+ * separated by ','; spaces and tabs around an item are ignored, empty items
+ * and duplicates are fine, and an item that is not one of the seven versions
+ * (e.g. "1.0", "16.2", "abc") is skipped.
+ *
+ * Returns the number of non-empty items that were skipped (0 or more), or
+ * EAS_E_INVALID when out is NULL or text is NULL with len > 0.
+ */
+EAS_EXTERN int eas_http_versions_parse(unsigned *out, const char *text, size_t len);
+
+/*
+ * Parses an MS-ASProtocolCommands value ("Sync,SendMail,...") into *out, a
+ * set of EAS_COMMAND_BIT()s.  Same tolerance as eas_http_versions_parse();
+ * names match ASCII case-insensitively, legacy names (GetHierarchy...) are
+ * recognised, unknown names are skipped.  Same return values.
+ */
+EAS_EXTERN int eas_http_commands_parse(uint64_t *out, const char *text, size_t len);
+
+/*
+ * The version to speak: the highest version in server_set & client_set that
+ * is not above preferred_max.  client_set 0 means every version;
+ * preferred_max is one EAS_PROTO_* bit, or 0 for no cap.  Returns one
+ * EAS_PROTO_* bit, or 0 when the sets share no version at or below the cap.
+ */
+EAS_EXTERN unsigned eas_http_pick_version(unsigned server_set, unsigned client_set,
+	unsigned preferred_max);
+
+/*
+ * The protocol versions in which a command exists ([MS-ASCMD] 2.2.1.x):
+ * EAS_PROTO_ALL for most, 12.0+ for ItemOperations and Settings, 16.1 for
+ * Find, 2.5-12.1 for GetAttachment and the legacy commands.  0 for a value
+ * that is not an eas_command.
+ */
+EAS_EXTERN unsigned eas_command_versions(eas_command command);
+
+/*
+ * 1 when the command may be sent: it is a known command, it exists in
+ * `version` (one EAS_PROTO_* bit; 0 = not checked) and the server lists it
+ * in server_commands (0 = the server sent no MS-ASProtocolCommands: not
+ * checked).  0 otherwise.
+ */
+EAS_EXTERN int eas_http_command_supported(uint64_t server_commands, unsigned version,
+	eas_command command);
+
+/*
+ * Writes the MS-ASProtocolVersions value for `set` ("2.5,12.0,...", lowest
+ * first, no spaces; "" for an empty set; bits outside EAS_PROTO_ALL are
+ * ignored) as a NUL-terminated string into buf.  The companion server uses it.
+ * Returns the length written (NUL excluded), EAS_E_LIMIT when size is too
+ * small (buf then holds "" if size > 0), EAS_E_INVALID when buf is NULL.
+ */
+EAS_EXTERN int eas_http_versions_format(char *buf, size_t size, unsigned set);
+
+/*
+ * Writes the MS-ASProtocolCommands value for `set` (names in the order
+ * Exchange lists them, ',' between them, no spaces).  Unknown bits are
+ * ignored.  Same return values as eas_http_versions_format().
+ */
+EAS_EXTERN int eas_http_commands_format(char *buf, size_t size, uint64_t set);
+
 #ifdef __cplusplus
 }
 #endif
