@@ -478,6 +478,126 @@ static void test_malformed_provision_responses(void **state)
 	}
 }
 
+
+/* ---- app commands ------------------------------------------------------------- */
+
+#define FS_REQ "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>"
+
+/* Connect through phase 2: provisioned with key 3942919513. */
+static void connect_fully(eas_session *s)
+{
+	connect_to_phase1(s);
+	take_request(s);
+	answer_xml(s, policy_response);
+	expect_event(s, EAS_EVENT_POLICY);
+	assert_int_equal(eas_session_accept_policy(s, 1), 0);
+	take_request(s);
+	answer_xml(s, final_response);
+	expect_event(s, EAS_EVENT_PROVISIONED);
+	expect_event(s, EAS_EVENT_READY);
+}
+
+static void send_folder_sync(eas_session *s)
+{
+	eas_buf b;
+	xmldoc_to_wbxml(&b, FS_REQ);
+	assert_int_equal(eas_session_send(s, EAS_CMD_FOLDER_SYNC, b.data, b.len), 0);
+	const eas_http_request *r = take_request(s);
+	assert_string_equal(r->url, URL "?Cmd=FolderSync&User=alice&DeviceId=DEV0123456789&DeviceType=SmartPhone");
+	assert_int_equal(r->body_length, b.len);
+	assert_memory_equal(r->body, b.data, b.len);
+	eas_buf_free(&b);
+}
+
+static void test_send_a_command(void **state)
+{
+	(void)state;
+	eas_session *s = new_session(PASSWORD, NULL);
+	assert_int_equal(eas_session_send(s, EAS_CMD_FOLDER_SYNC, NULL, 0), EAS_E_STATE); /* not connected */
+	connect_fully(s);
+	send_folder_sync(s);
+	assert_int_equal(eas_session_send(s, EAS_CMD_FOLDER_SYNC, NULL, 0), EAS_E_STATE); /* busy */
+	static const char answer_doc[] = "<FolderSync xmlns=\"FolderHierarchy:\"><Status>1</Status><SyncKey>1</SyncKey>"
+					 "<Changes><Count>0</Count></Changes></FolderSync>";
+	answer_xml(s, answer_doc);
+	eas_session_event ev = next_event(s);
+	assert_int_equal(ev.type, EAS_EVENT_RESPONSE);
+	assert_int_equal(ev.status, 1);
+	size_t len = 0;
+	const uint8_t *data = eas_session_response_data(s, &len);
+	char *xml = xmldoc_from_wbxml(data, len);
+	assert_non_null(strstr(xml, "<SyncKey>1</SyncKey>"));
+	free(xml);
+	/* A failed command status is data, with its meaning in words. */
+	send_folder_sync(s);
+	answer_xml(s, "<FolderSync xmlns=\"FolderHierarchy:\"><Status>9</Status></FolderSync>");
+	ev = next_event(s);
+	assert_int_equal(ev.type, EAS_EVENT_RESPONSE);
+	assert_int_equal(ev.status, 9);
+	assert_non_null(strstr(ev.message, "FolderSync status 9"));
+	eas_session_free(s);
+}
+
+static void test_command_refused_when_the_server_lacks_it(void **state)
+{
+	(void)state;
+	eas_session *s = new_session(PASSWORD, NULL);
+	connect_fully(s);
+	assert_int_equal(eas_session_send(s, EAS_CMD_FIND, NULL, 0), EAS_E_UNSUPPORTED);
+	eas_session_event ev = next_event(s);
+	assert_int_equal(ev.type, EAS_EVENT_ERROR);
+	assert_non_null(strstr(ev.message, "Find"));
+	no_request(s);
+	eas_session_free(s);
+}
+
+/* HTTP 449 and status 142 both mean: provision again, then resend the same command. */
+static void test_reprovision_then_resend(void **state)
+{
+	(void)state;
+	for (int via_status = 0; via_status < 2; via_status++) {
+		eas_session *s = new_session(PASSWORD, NULL);
+		connect_fully(s);
+		send_folder_sync(s);
+		if (via_status)
+			answer_xml(s, "<FolderSync xmlns=\"FolderHierarchy:\"><Status>142</Status></FolderSync>");
+		else
+			answer(s, 449, NULL, 0, NULL, 0);
+		no_event(s);
+		const eas_http_request *r = take_request(s);
+		assert_null(header(r, "X-MS-PolicyKey")); /* phase 1 again */
+		answer_xml(s, policy_response);
+		expect_event(s, EAS_EVENT_POLICY);
+		assert_int_equal(eas_session_accept_policy(s, 1), 0);
+		take_request(s);
+		answer_xml(s, final_response);
+		expect_event(s, EAS_EVENT_PROVISIONED);
+		/* The FolderSync goes again, with the new key, without a READY in between. */
+		r = take_request(s);
+		assert_non_null(strstr(r->url, "Cmd=FolderSync"));
+		assert_string_equal(header(r, "X-MS-PolicyKey"), "3942919513");
+		/* Asked again right after provisioning: an error, not a loop. */
+		answer(s, 449, NULL, 0, NULL, 0);
+		eas_session_event ev = next_event(s);
+		assert_int_equal(ev.type, EAS_EVENT_ERROR);
+		assert_false(eas_session_busy(s));
+		eas_session_free(s);
+	}
+}
+
+static void test_status_140_brings_the_wipe(void **state)
+{
+	(void)state;
+	eas_session *s = new_session(PASSWORD, NULL);
+	connect_fully(s);
+	send_folder_sync(s);
+	answer_xml(s, "<FolderSync xmlns=\"FolderHierarchy:\"><Status>140</Status></FolderSync>");
+	take_request(s);
+	answer_xml(s, PROV_NS "<Status>1</Status><RemoteWipe/></Provision>");
+	expect_event(s, EAS_EVENT_WIPE);
+	eas_session_free(s);
+}
+
 /* ---- auth ------------------------------------------------------------------- */
 
 static int token_calls, refreshes;
@@ -619,6 +739,10 @@ int main(void)
 		cmocka_unit_test(test_backoff_503_with_retry_after),
 		cmocka_unit_test(test_transport_errors),
 		cmocka_unit_test(test_malformed_provision_responses),
+		cmocka_unit_test(test_send_a_command),
+		cmocka_unit_test(test_command_refused_when_the_server_lacks_it),
+		cmocka_unit_test(test_reprovision_then_resend),
+		cmocka_unit_test(test_status_140_brings_the_wipe),
 		cmocka_unit_test(test_oauth_refresh_once_then_fail),
 		cmocka_unit_test(test_bad_accounts),
 		cmocka_unit_test(test_every_allocation_failure),

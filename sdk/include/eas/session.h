@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "eas/common.h"
+#include "eas/http.h"
 #include "eas/sys/platform.h"
 #include "eas/sys/transport.h"
 
@@ -109,7 +110,13 @@ typedef enum eas_event_type {
 	/* Connect finished: the session is ready for commands. */
 	EAS_EVENT_READY,
 	/* An operation failed: error (EAS_E_*), status (EAS or HTTP status), message. */
-	EAS_EVENT_ERROR
+	EAS_EVENT_ERROR,
+	/*
+	 * eas_session_send's command was answered (HTTP 200): status is the
+	 * root's Status (0 when the body has none or is empty); the body is at
+	 * eas_session_response_data().
+	 */
+	EAS_EVENT_RESPONSE
 } eas_event_type;
 
 struct eas_policy;
@@ -159,6 +166,19 @@ EAS_EXTERN int eas_session_connect(eas_session *s);
 EAS_EXTERN int eas_session_accept_policy(eas_session *s, int status);
 /* The app's answer to EAS_EVENT_WIPE, once the data is gone. */
 EAS_EXTERN int eas_session_ack_wipe(eas_session *s);
+
+/*
+ * Sends one command with a ready WBXML body (body NULL and len 0: an empty
+ * body, e.g. a Ping that repeats the previous one).  The body is copied.
+ * Needs a negotiated version (connect first, or a saved one).  A command the
+ * server does not offer is refused here with EAS_E_UNSUPPORTED.  HTTP 449 or
+ * a common status 141-144 provisions again and then resends the command; the
+ * answer comes as EAS_EVENT_RESPONSE.
+ */
+EAS_EXTERN int eas_session_send(eas_session *s, eas_command command, const uint8_t *body, size_t len);
+
+/* The body of the last EAS_EVENT_RESPONSE; valid until the next operation starts. */
+EAS_EXTERN const uint8_t *eas_session_response_data(const eas_session *s, size_t *len);
 
 /* Cancels the operation in progress at once (EAS_EVENT_ERROR, EAS_E_CANCELLED). */
 EAS_EXTERN void eas_session_cancel(eas_session *s);

@@ -144,6 +144,7 @@ int eas_session_new(eas_session **out, const eas_account *a, const eas_session_o
 	s->platform = s->opt.platform ? s->opt.platform : eas_platform_posix();
 	eas_buf_init(&s->body, &m, 0);
 	eas_buf_init(&s->response, &m, s->opt.max_response);
+	eas_buf_init(&s->app_body, &m, 0);
 	eas_policy_init(&s->policy);
 	eas__backoff_init(&s->backoff, EAS__BACKOFF_DEFAULT_BASE_MS, EAS__BACKOFF_DEFAULT_CAP_MS,
 			  EAS__BACKOFF_DEFAULT_MIN_MS, EAS__BACKOFF_DEFAULT_MAX_RETRY_AFTER_MS,
@@ -201,6 +202,8 @@ void eas_session_free(eas_session *s)
 	clear_request(s);
 	eas_buf_free(&s->body);
 	eas_buf_free(&s->response);
+	eas__http_wipe(s->app_body.data, s->app_body.len);
+	eas_buf_free(&s->app_body);
 	eas_policy_clear(&s->policy);
 	free_secret(s, &s->password);
 	eas__http_wipe(s->token, sizeof s->token);
@@ -218,6 +221,15 @@ void eas_session_free(eas_session *s)
 /* ---- building requests ---------------------------------------------------- */
 
 typedef int (*body_writer)(eas_session *s, eas_wbxml_encoder *enc);
+
+/* Marks the app's own body (eas_session_send): copied as it is. */
+static int raw_body_marker(eas_session *s, eas_wbxml_encoder *enc)
+{
+	(void)s;
+	(void)enc;
+	return EAS_E_STATE;
+}
+#define RAW_BODY raw_body_marker
 
 static int fetch_token(eas_session *s, int refresh)
 {
@@ -240,7 +252,11 @@ static int build_request(eas_session *s, eas_command command, body_writer write)
 	clear_request(s);
 	s->command = command;
 	int rc = 0;
-	if (write) {
+	if (write == RAW_BODY) {
+		rc = eas_buf_append(&s->body, s->app_body.data, s->app_body.len);
+		if (rc)
+			return rc;
+	} else if (write) {
 		eas_wbxml_encoder *enc = NULL;
 		rc = eas_wbxml_encoder_new(&enc, eas_buf_sink, &s->body, s->version ? s->version : EAS_PROTO_ALL,
 					   &s->mem);
@@ -373,15 +389,22 @@ static void start_step(eas_session *s, eas__step step)
 	eas__backoff_reset(&s->backoff);
 	eas__redirects_reset(&s->redirects);
 	s->token_refreshed = 0;
-	int rc = step == EAS__STEP_OPTIONS ? build_request(s, EAS_CMD_SYNC, NULL)
-					   : build_request(s, EAS_CMD_PROVISION, write_provision);
+	int rc;
+	if (step == EAS__STEP_OPTIONS)
+		rc = build_request(s, EAS_CMD_SYNC, NULL);
+	else if (step == EAS__STEP_COMMAND)
+		rc = build_request(s, s->app_command, RAW_BODY);
+	else
+		rc = build_request(s, EAS_CMD_PROVISION, write_provision);
 	if (rc)
 		fail_op(s, rc, 0, 0, "could not build the request: %s", eas_strerror(rc));
 }
 
 static body_writer current_writer(const eas_session *s)
 {
-	return s->step == EAS__STEP_OPTIONS ? NULL : write_provision;
+	if (s->step == EAS__STEP_OPTIONS)
+		return NULL;
+	return s->step == EAS__STEP_COMMAND ? RAW_BODY : write_provision;
 }
 
 /* ---- public operations ---------------------------------------------------- */
@@ -417,6 +440,39 @@ int eas_session_ack_wipe(eas_session *s)
 		return EAS_E_STATE;
 	start_step(s, EAS__STEP_WIPE_ACK);
 	return 0;
+}
+
+int eas_session_send(eas_session *s, eas_command command, const uint8_t *body, size_t len)
+{
+	if (!s || (!body && len) || !eas_command_name(command))
+		return EAS_E_INVALID;
+	if (s->step != EAS__STEP_IDLE)
+		return EAS_E_STATE;
+	if (!s->version)
+		return EAS_E_STATE; /* connect first */
+	if (s->have_caps && s->caps.has_commands) {
+		char msg[160];
+		if (eas__http_caps_check(&s->caps, s->version, command, msg, sizeof msg) != 0) {
+			push_event(s, EAS_EVENT_ERROR, "%s", msg)->ev.error = EAS_E_UNSUPPORTED;
+			return EAS_E_UNSUPPORTED;
+		}
+	}
+	eas__http_wipe(s->app_body.data, s->app_body.len);
+	eas_buf_reset(&s->app_body);
+	if (len && eas_buf_append(&s->app_body, body, len) != 0)
+		return EAS_E_NOMEM;
+	s->app_command = command;
+	s->resume_command = 0;
+	s->reprovisioned = 0;
+	start_step(s, EAS__STEP_COMMAND);
+	return 0;
+}
+
+const uint8_t *eas_session_response_data(const eas_session *s, size_t *len)
+{
+	if (len)
+		*len = s ? s->response.len : 0;
+	return s ? s->response.data : NULL;
 }
 
 void eas_session_cancel(eas_session *s)
@@ -584,6 +640,11 @@ static void finish_provisioning(eas_session *s, const char *key)
 	snprintf(slot->policy_key, sizeof slot->policy_key, "%s", s->policy_key);
 	slot->ev.policy_key = slot->policy_key;
 	s->step = EAS__STEP_IDLE;
+	if (s->resume_command) {
+		s->resume_command = 0;
+		start_step(s, EAS__STEP_COMMAND); /* the command that found us unprovisioned */
+		return;
+	}
 	push_event(s, EAS_EVENT_READY, "ready");
 }
 
@@ -658,10 +719,74 @@ static void handle_provision(eas_session *s, const eas_node *root)
 }
 
 /* The 200 body of the step in flight. */
+/* Provisioning again, then the app command once more (once per command). */
+static void reprovision_then_resend(eas_session *s)
+{
+	if (s->reprovisioned) {
+		fail_op(s, EAS_E_PROTOCOL, s->status, 0, "%s still asks for provisioning after provisioning",
+			request_name(s));
+		return;
+	}
+	s->reprovisioned = 1;
+	s->resume_command = 1;
+	snprintf(s->policy_key, sizeof s->policy_key, "0");
+	start_step(s, EAS__STEP_PROVISION);
+}
+
+/* The answer to an app command: common statuses first, then the app. */
+static void handle_command(eas_session *s)
+{
+	uint32_t status = 0;
+	if (s->response.len) {
+		eas_tree *tree = NULL;
+		char err[200];
+		int rc = eas_tree_parse(&tree, s->response.data, s->response.len, s->opt.max_response, &s->mem, err,
+					sizeof err);
+		if (rc) {
+			fail_op(s, rc, s->status, 0, "bad %s response (%s)", request_name(s), err);
+			return;
+		}
+		const eas_node *root = eas_tree_root(tree);
+		/* The command-level Status: a direct child of the root named Status. */
+		for (const eas_node *c = root->first; c; c = c->next) {
+			const char *cn = eas_tag_name(EAS_TAG_PAGE(c->tag), EAS_TAG_TOKEN(c->tag));
+			if (cn && strcmp(cn, "Status") == 0) {
+				eas_node_child_uint(root, c->tag, &status);
+				break;
+			}
+		}
+		eas_tree_free(tree);
+	}
+	switch (eas_command_status_classify(s->app_command, (int)status)) {
+	case EAS_STATUS_CLASS_PROVISION:
+		reprovision_then_resend(s);
+		return;
+	case EAS_STATUS_CLASS_WIPE:
+		s->resume_command = 0;
+		start_step(s, EAS__STEP_PROVISION); /* the Provision answer carries the wipe */
+		return;
+	default:
+		break;
+	}
+	s->step = EAS__STEP_IDLE;
+	eas__event_slot *slot = push_event(s, EAS_EVENT_RESPONSE, "%s answered", eas_command_name(s->app_command));
+	slot->ev.status = (int)status;
+	slot->ev.http_status = s->status;
+	if (status >= 2) {
+		char text[200];
+		eas_command_status_describe(text, sizeof text, s->app_command, (int)status);
+		snprintf(slot->message, sizeof slot->message, "%s", text);
+	}
+}
+
 static void handle_ok(eas_session *s)
 {
 	if (s->step == EAS__STEP_OPTIONS) {
 		handle_options(s);
+		return;
+	}
+	if (s->step == EAS__STEP_COMMAND) {
+		handle_command(s);
 		return;
 	}
 	eas_tree *tree = NULL;
@@ -719,11 +844,11 @@ int eas_session_response_end(eas_session *s, int transport_error)
 		fail_op(s, EAS_E_AUTH, s->status, 0, "authentication failed");
 		break;
 	case EAS__HTTP_PROVISION:
-		/* 449 on Provision itself would loop: treat as an error. */
-		if (s->step != EAS__STEP_OPTIONS && s->command == EAS_CMD_PROVISION)
-			fail_op(s, EAS_E_PROTOCOL, s->status, 0, "HTTP 449 in answer to Provision");
+		/* 449 on Provision itself would loop. */
+		if (s->step != EAS__STEP_COMMAND)
+			fail_op(s, EAS_E_PROTOCOL, s->status, 0, "HTTP 449 in answer to %s", request_name(s));
 		else
-			start_step(s, EAS__STEP_PROVISION);
+			reprovision_then_resend(s);
 		break;
 	case EAS__HTTP_REDIRECT: {
 		if (!s->location || eas__redirects_follow(&s->redirects, s->url, s->location) != 0) {

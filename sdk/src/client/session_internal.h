@@ -24,7 +24,8 @@ typedef enum eas__step {
 	EAS__STEP_WAIT_POLICY,    /* waiting for eas_session_accept_policy */
 	EAS__STEP_PROVISION_ACK,  /* Provision phase 2 in flight */
 	EAS__STEP_WAIT_WIPE,      /* waiting for eas_session_ack_wipe */
-	EAS__STEP_WIPE_ACK        /* Provision with the wipe acknowledgment in flight */
+	EAS__STEP_WIPE_ACK,       /* Provision with the wipe acknowledgment in flight */
+	EAS__STEP_COMMAND         /* an app command (eas_session_send) in flight */
 } eas__step;
 
 /* One queued event and the storage its strings point into. */
@@ -63,6 +64,11 @@ struct eas_session {
 	/* The operation. */
 	eas__step step;
 	int provisioning_done;
+	/* The app command of eas_session_send, kept to resend after provisioning. */
+	eas_command app_command;
+	eas_buf app_body;
+	int resume_command;    /* provisioning interrupted the app command */
+	int reprovisioned;     /* ... once already: a second time fails instead of looping */
 
 	/* The request being built or in flight. */
 	int request_ready;     /* built, not yet handed out */
