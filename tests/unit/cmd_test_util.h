@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -27,6 +28,12 @@
 
 #define CMDT_PROLOG "<?xml version=\"1.0\" encoding=\"utf-8\"?>" \
 	"<!DOCTYPE ActiveSync PUBLIC \"-//MICROSOFT//DTD ActiveSync//EN\" \"http://www.microsoft.com/\">"
+
+#if defined(__GNUC__)
+#define CMDT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CMDT_PRINTF(a, b)
+#endif
 
 typedef void (*cmdt_check_fn)(const eas_node *root, const void *arg);
 typedef int (*cmdt_encode_fn)(eas_wbxml_encoder *enc, const void *arg);
