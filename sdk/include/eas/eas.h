@@ -8,6 +8,7 @@
 #include "eas/common.h"
 #include "eas/wbxml_xml.h"
 #include "eas/http.h"
+#include "eas/email.h"
 #include "eas/autodiscover.h"
 #include "eas/policy.h"
 #include "eas/status.h"
