@@ -2,6 +2,7 @@
 # The whole libeas test suite (README command 2, called by .ci/run).
 # Every configuration builds and runs `meson test`; any failure fails the run.
 #   native  gcc, -Wall -Wextra -Werror
+#   interop our client (build/native) against SOGo 5.8 from Debian packages (needs root)
 #   asan    clang, AddressSanitizer + UndefinedBehaviorSanitizer, no recovery
 #   arm64   aarch64 cross build, tests under qemu-aarch64
 #   armhf   armhf cross build against a sysroot, tests under qemu-arm
@@ -15,7 +16,7 @@ root=$PWD
 
 tools/deps.sh all
 
-stages=${LIBEAS_STAGES:-native asan minimal arm64 armhf fuzz bench}
+stages=${LIBEAS_STAGES:-native interop asan minimal arm64 armhf fuzz bench}
 summary=()
 
 # meson_build DIR [setup args...]: configure (once), build, test.
@@ -67,6 +68,14 @@ for stage in $stages; do
 	native)
 		CC=gcc run_config native build/native --werror -Dwarning_level=2
 		require_tests build/native libwbxml_agree eas_wbxml_cli headers-listed ;;
+	interop)
+		echo "=== libeas: interop against SOGo (tests/interop/run.sh) ==="
+		[ -f build/native/build.ninja ] || CC=gcc meson setup build/native --werror -Dwarning_level=2
+		ninja -C build/native
+		rc=0
+		tests/interop/run.sh build/native 2>&1 | tee build/interop.log || rc=$?
+		summary+=("interop: $(sed -n 's/^interop: \([0-9]*\) passed, \([0-9]*\) failed (SOGo \([^;]*\);.*/\1 checks passed, \2 failed against SOGo \3/p' build/interop.log | tail -1) ($(sed -n 's/^=== interop: timings: //p' build/interop.log | tail -1))")
+		[ $rc = 0 ] || { echo "libeas: interop checks against SOGo failed" >&2; exit 1; } ;;
 	asan)
 		CC=clang run_config "asan+ubsan" build/asan --werror \
 			-Db_sanitize=address,undefined -Db_lundef=false \
