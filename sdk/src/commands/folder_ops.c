@@ -1,4 +1,4 @@
-/* FolderCreate, FolderUpdate, FolderDelete: both directions (MS-ASCMD 2.2.1.2-2.2.1.4). */
+/* FolderCreate, FolderDelete, FolderUpdate: both directions (MS-ASCMD 2.2.1.3, 2.2.1.4, 2.2.1.6). */
 #include "folder_ops.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * FolderCreate, FolderUpdate and FolderDelete (MS-ASCMD 2.2.1.2-2.2.1.4)
+ * FolderCreate, FolderDelete and FolderUpdate (MS-ASCMD 2.2.1.3, 2.2.1.4, 2.2.1.6)
  * as C structs, encoded and decoded in both directions, following the
  * pattern of folder_sync.h: plain structs, decoded strings point into the
  * eas_tree (valid until eas_tree_free), encoded strings are the caller's,

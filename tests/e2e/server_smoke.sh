@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# eas-server end to end on loopback: starts the server on 127.0.0.1 with an
+# ephemeral port (--listen 127.0.0.1:0, the port read from its "listening on"
+# line) in a temporary data directory, creates a user, and talks to it with
+# the curl CLI, the WBXML bodies made by eas-wbxml encode:
+#   OPTIONS headers, 401 without credentials, Provision in two phases,
+#   FolderSync 0 (the ten default folders), FolderCreate on the key chain,
+#   400 on a garbage body, 501 on an unknown command, 413 on an oversize
+#   body, a Ping parked and woken by a FolderCreate of another device...
+# then stops the server with SIGTERM and checks it exited cleanly (status 0).
+# Bounded: every curl has a time limit, the whole script a watchdog.
+#
+# Usage: server_smoke.sh EAS_SERVER EAS_WBXML
+set -u
+server=$1
+wbxml=$2
+work=$(mktemp -d)
+pid=
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+failures=0
+fail() {
+	echo "FAIL: $*"
+	failures=$((failures + 1))
+}
+
+command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
+
+# Watchdog: the whole run must end within 60 s.
+# (sleep's own descriptors point away from the test's output pipe, so the harness
+# does not wait for it once the script is done.)
+(sleep 60 </dev/null >/dev/null 2>&1 && echo "FAIL: watchdog: the smoke test took over 60 s" && kill -TERM $$) &
+watchdog=$!
+trap 'kill $watchdog 2>/dev/null; cleanup' EXIT
+
+data=$work/data
+printf 'correct horse\n' >"$work/pw"
+"$server" user add alice --password-file "$work/pw" --data-dir "$data" >/dev/null || { echo "FAIL: user add"; exit 1; }
+"$server" user list --data-dir "$data" | grep -qx alice || fail "user list lacks alice"
+"$server" user add alice --password-file "$work/pw" --data-dir "$data" 2>/dev/null && fail "adding alice twice succeeded"
+
+"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --max-body 65536 >"$work/out" 2>"$work/err" &
+pid=$!
+url=
+for _ in $(seq 1 100); do
+	url=$(sed -n 's/^listening on //p' "$work/out")
+	[ -n "$url" ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+if [ -z "$url" ]; then
+	echo "FAIL: the server did not say it was listening"
+	cat "$work/err"
+	exit 1
+fi
+case "$url" in
+http://127.0.0.1:[0-9]*) ;;
+*) fail "unexpected listening line: $url" ;;
+esac
+eas="$url/Microsoft-Server-ActiveSync"
+auth=(-u 'alice:correct horse')
+
+# request NAME XML [extra curl args...]: POSTs the WBXML of XML for command
+# NAME; the status in $work/code, headers in $work/headers, body decoded to
+# XML in $work/body.xml (empty when the body is not WBXML).
+request() {
+	local cmd=$1 xml=$2
+	shift 2
+	printf '%s' "$xml" >"$work/req.xml"
+	"$wbxml" encode "$work/req.xml" >"$work/req.wbxml" || { fail "eas-wbxml encode for $cmd"; return; }
+	curl -sS --max-time 20 -o "$work/body" -D "$work/headers" -w '%{http_code}' "${auth[@]}" \
+		-H 'MS-ASProtocolVersion: 14.1' -H 'Content-Type: application/vnd.ms-sync.wbxml' \
+		--data-binary @"$work/req.wbxml" "$@" \
+		"$eas?Cmd=$cmd&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone" >"$work/code" 2>"$work/curl.err"
+	"$wbxml" decode --compact "$work/body" >"$work/body.xml" 2>/dev/null || : >"$work/body.xml"
+}
+code() { cat "$work/code"; }
+body_has() { grep -q -- "$1" "$work/body.xml"; }
+value_of() { sed -n "s|.*<$1>\([^<]*\)</$1>.*|\1|p" "$work/body.xml" | head -1; }
+
+# OPTIONS
+c=$(curl -sS --max-time 10 -o /dev/null -D "$work/h" -w '%{http_code}' -X OPTIONS "${auth[@]}" "$eas")
+[ "$c" = 200 ] || fail "OPTIONS -> $c"
+grep -qi '^MS-ASProtocolVersions: 2.5,12.0,12.1,14.0,14.1,16.0,16.1' "$work/h" || fail "OPTIONS: MS-ASProtocolVersions"
+grep -qi '^MS-ASProtocolCommands: .*FolderSync.*Provision' "$work/h" || fail "OPTIONS: MS-ASProtocolCommands"
+grep -qi '^MS-Server-ActiveSync: ' "$work/h" || fail "OPTIONS: MS-Server-ActiveSync"
+
+# 401 without credentials, and with a wrong password
+c=$(curl -sS --max-time 10 -o /dev/null -D "$work/h" -w '%{http_code}' -X OPTIONS "$eas")
+[ "$c" = 401 ] || fail "no credentials -> $c"
+grep -qi '^WWW-Authenticate: Basic realm="ActiveSync"' "$work/h" || fail "401 without WWW-Authenticate"
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X OPTIONS -u 'alice:wrong' "$eas")
+[ "$c" = 401 ] || fail "wrong password -> $c"
+
+# Provision, two phases
+request Provision '<Provision xmlns="Provision:" xmlns:s="Settings:"><s:DeviceInformation><s:Set><s:Model>smoke</s:Model></s:Set></s:DeviceInformation><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>'
+[ "$(code)" = 200 ] || fail "Provision (initial) -> $(code)"
+body_has '<EASProvisionDoc' || fail "Provision (initial): no EASProvisionDoc"
+temp=$(value_of PolicyKey)
+[ -n "$temp" ] || fail "Provision (initial): no PolicyKey"
+request Provision "<Provision xmlns=\"Provision:\"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>$temp</PolicyKey><Status>1</Status></Policy></Policies></Provision>" -H "X-MS-PolicyKey: $temp"
+[ "$(code)" = 200 ] || fail "Provision (ack) -> $(code)"
+key=$(value_of PolicyKey)
+[ -n "$key" ] && [ "$key" != "$temp" ] || fail "Provision (ack): no final key"
+"$server" devices alice --data-dir "$data" | grep -q 'SMOKE1.*model=smoke.*policy=provisioned' || fail "devices: SMOKE1 not provisioned"
+
+# FolderSync 0: the default folders
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 200 ] || fail "FolderSync -> $(code)"
+[ "$(value_of Status)" = 1 ] || fail "FolderSync status $(value_of Status)"
+[ "$(grep -o '<Add>' "$work/body.xml" | wc -l)" -eq 10 ] || fail "FolderSync 0: not 10 folders"
+for name in Inbox Drafts 'Deleted Items' 'Sent Items' Outbox Tasks Calendar Contacts Notes Journal; do
+	body_has "<DisplayName>$name</DisplayName>" || fail "FolderSync 0: no $name"
+done
+grep -qi '^Content-Type: application/vnd.ms-sync.wbxml' "$work/headers" || fail "FolderSync: Content-Type"
+fkey=$(value_of SyncKey)
+inbox=$(sed -n 's|.*<ServerId>\([^<]*\)</ServerId><ParentId>0</ParentId><DisplayName>Inbox</DisplayName>.*|\1|p' "$work/body.xml")
+[ -n "$inbox" ] || fail "no Inbox ServerId"
+
+# FolderCreate on the key chain; a stale key gets Status 9
+request FolderCreate "<FolderCreate xmlns=\"FolderHierarchy:\"><SyncKey>$fkey</SyncKey><ParentId>0</ParentId><DisplayName>Smoke</DisplayName><Type>12</Type></FolderCreate>" -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 1 ] || fail "FolderCreate status $(value_of Status)"
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>{stale}1</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 9 ] || fail "FolderSync with a stale key: status $(value_of Status)"
+
+# 400 garbage body, 501 unknown command, 413 oversize body
+printf 'not wbxml at all' >"$work/garbage"
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
+	-H "X-MS-PolicyKey: $key" --data-binary @"$work/garbage" "$eas?Cmd=FolderSync&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone")
+[ "$c" = 400 ] || fail "garbage body -> $c"
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
+	--data-binary @"$work/garbage" "$eas?Cmd=Teleport&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone")
+[ "$c" = 501 ] || fail "unknown command -> $c"
+head -c 200000 /dev/zero >"$work/big"
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
+	-H 'Expect:' --data-binary @"$work/big" "$eas?Cmd=FolderSync&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone" 2>/dev/null)
+[ "$c" = 413 ] || fail "oversize body -> $c"
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${auth[@]}" "$url/nowhere")
+[ "$c" = 404 ] || fail "unknown path -> $c"
+
+# Ping: parked, then woken by another device's FolderCreate (no polling: at once)
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+printf '%s' "<Ping xmlns=\"Ping:\"><HeartbeatInterval>60</HeartbeatInterval><Folders><Folder><Id>$inbox</Id><Class>Email</Class></Folder></Folders></Ping>" >"$work/ping.xml"
+"$wbxml" encode "$work/ping.xml" >"$work/ping.wbxml"
+start=$(date +%s)
+curl -sS --max-time 30 -o "$work/ping.body" -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
+	--data-binary @"$work/ping.wbxml" "$eas?Cmd=Ping&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone" >"$work/ping.code" &
+ping_pid=$!
+for _ in $(seq 1 50); do
+	grep -q 'Ping user=alice device=SMOKE1 .*http=held' "$work/err" && break
+	sleep 0.1
+done
+grep -q 'http=held' "$work/err" || fail "the Ping was not parked"
+kill -0 $ping_pid 2>/dev/null || fail "the Ping returned before any change"
+# another device provisions, syncs the hierarchy and creates a folder
+dev2() {
+	local cmd=$1 xml=$2
+	shift 2
+	printf '%s' "$xml" >"$work/d2.xml"
+	"$wbxml" encode "$work/d2.xml" >"$work/d2.wbxml"
+	curl -sS --max-time 10 -o "$work/d2.body" "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' "$@" \
+		--data-binary @"$work/d2.wbxml" "$eas?Cmd=$cmd&User=alice&DeviceId=SMOKE2&DeviceType=SmartPhone"
+	"$wbxml" decode --compact "$work/d2.body" 2>/dev/null
+}
+k2=$(dev2 FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' | sed -n 's|.*<SyncKey>\([^<]*\)</SyncKey>.*|\1|p')
+dev2 FolderCreate "<FolderCreate xmlns=\"FolderHierarchy:\"><SyncKey>$k2</SyncKey><ParentId>0</ParentId><DisplayName>From two</DisplayName><Type>12</Type></FolderCreate>" | grep -q '<Status>1</Status>' || fail "FolderCreate from SMOKE2"
+wait $ping_pid
+elapsed=$(($(date +%s) - start))
+[ "$(cat "$work/ping.code")" = 200 ] || fail "Ping -> $(cat "$work/ping.code")"
+"$wbxml" decode --compact "$work/ping.body" 2>/dev/null | grep -q '<Status>7</Status>' || fail "woken Ping: not Status 7 (hierarchy changed)"
+[ "$elapsed" -lt 20 ] || fail "the Ping was not woken by the change (took ${elapsed}s)"
+
+# A Ping still parked when the server stops is answered (Status 1)
+curl -sS --max-time 20 -o "$work/ping2.body" -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
+	--data-binary @"$work/ping.wbxml" "$eas?Cmd=Ping&User=alice&DeviceId=SMOKE2&DeviceType=SmartPhone" >"$work/ping2.code" &
+ping_pid=$!
+for _ in $(seq 1 50); do
+	[ "$(grep -c 'device=SMOKE2 .*http=held' "$work/err")" -ge 1 ] && break
+	sleep 0.1
+done
+
+# Admin: wipe and devices
+"$server" wipe alice SMOKE1 --data-dir "$data" >/dev/null || fail "wipe"
+"$server" devices alice --data-dir "$data" | grep -q 'SMOKE1.*wipe=full-requested' || fail "devices: wipe not requested"
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 140 ] || fail "after wipe: FolderSync status $(value_of Status)"
+token=$("$server" token issue alice --data-dir "$data")
+c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X OPTIONS -H "Authorization: Bearer $token" "$eas")
+[ "$c" = 200 ] || fail "bearer token -> $c"
+
+# Stop: SIGTERM, clean exit
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+pid=
+[ "$rc" = 0 ] || fail "the server exited with status $rc"
+grep -q 'stopped' "$work/err" || fail "no clean stop message"
+wait $ping_pid
+[ "$(cat "$work/ping2.code")" = 200 ] || fail "the parked Ping was not answered at shutdown ($(cat "$work/ping2.code"))"
+"$wbxml" decode --compact "$work/ping2.body" 2>/dev/null | grep -q '<Status>1</Status>' || fail "parked Ping at shutdown: not Status 1"
+grep -q 'correct horse' "$work/err" && fail "the password reached the log"
+
+if [ $failures -ne 0 ]; then
+	echo "--- server log"
+	cat "$work/err"
+	echo "$failures failure(s)"
+	exit 1
+fi
+echo "server smoke: all passed"
+exit 0
