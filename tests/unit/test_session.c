@@ -236,6 +236,29 @@ static void test_connect_and_provision(void **state)
 	eas_session_free(s);
 }
 
+/* A server that leaves Provision out of its command list is still asked; a 501 means no policy. */
+static void test_provision_not_advertised(void **state)
+{
+	(void)state;
+	eas_session *s = new_session(PASSWORD, NULL);
+	assert_int_equal(eas_session_connect(s), 0);
+	take_request(s);
+	const eas_http_header h[] = { { "MS-ASProtocolVersions", "12.1,14.0,14.1" },
+				      { "MS-ASProtocolCommands", "Sync,FolderSync,Ping" } };
+	answer(s, 200, h, 2, NULL, 0);
+	expect_event(s, EAS_EVENT_VERSION_NEGOTIATED);
+	const eas_http_request *r = take_request(s);
+	assert_non_null(strstr(r->url, "Cmd=Provision"));
+	answer(s, 501, NULL, 0, NULL, 0);
+	eas_session_event ev = next_event(s);
+	assert_int_equal(ev.type, EAS_EVENT_PROVISIONED);
+	assert_string_equal(ev.policy_key, "0");
+	expect_event(s, EAS_EVENT_READY);
+	/* Commands it does not list are refused here. */
+	assert_int_equal(eas_session_send(s, EAS_CMD_SETTINGS, NULL, 0), EAS_E_UNSUPPORTED);
+	eas_session_free(s);
+}
+
 /* SOGo answers policy status 2 ("no policy") and never sends a key. */
 static void test_server_without_policy(void **state)
 {
@@ -292,7 +315,7 @@ static void test_http_statuses_on_options(void **state)
 	} cases[] = {
 		{ 400, EAS_E_PROTOCOL, "HTTP 400" }, { 403, EAS_E_AUTH, "HTTP 403" },
 		{ 404, EAS_E_PROTOCOL, "HTTP 404" }, { 456, EAS_E_AUTH, "blocked" },
-		{ 457, EAS_E_AUTH, "expired" },      { 501, EAS_E_UNSUPPORTED, "HTTP 501" },
+		{ 457, EAS_E_AUTH, "expired" },      { 501, EAS_E_UNSUPPORTED, "OPTIONS (HTTP 501)" },
 		{ 507, EAS_E_PROTOCOL, "full" },     { 302, EAS_E_PROTOCOL, "unexpected HTTP status 302" },
 		{ 418, EAS_E_PROTOCOL, "418" },
 	};
@@ -623,8 +646,10 @@ static void test_oauth_refresh_once_then_fail(void **state)
 	assert_string_equal(header(r, "Authorization"), "Bearer tok-2");
 	assert_int_equal(refreshes, 1);
 	answer(s, 401, NULL, 0, NULL, 0);
-	expect_event(s, EAS_EVENT_AUTH_FAILED);
 	eas_session_event ev = next_event(s);
+	assert_int_equal(ev.type, EAS_EVENT_AUTH_FAILED);
+	assert_int_equal(ev.http_status, 401);
+	ev = next_event(s);
 	assert_int_equal(ev.type, EAS_EVENT_ERROR);
 	assert_int_equal(ev.error, EAS_E_AUTH);
 	assert_int_equal(refreshes, 1);
@@ -732,6 +757,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_and_provision),
 		cmocka_unit_test(test_server_without_policy),
+		cmocka_unit_test(test_provision_not_advertised),
 		cmocka_unit_test(test_remote_wipe),
 		cmocka_unit_test(test_http_statuses_on_options),
 		cmocka_unit_test(test_options_without_versions_or_common_version),

@@ -618,16 +618,11 @@ static void handle_options(eas_session *s)
 	eas__event_slot *slot = push_event(s, EAS_EVENT_VERSION_NEGOTIATED, "protocol version %s",
 					   eas_protocol_version_name(v));
 	slot->ev.version = v;
-	if (s->caps.has_commands) {
-		char msg[160];
-		if (eas__http_caps_check(&s->caps, v, EAS_CMD_PROVISION, msg, sizeof msg) != 0) {
-			/* A server without Provision (some test servers): nothing to provision. */
-			s->provisioning_done = 1;
-			s->step = EAS__STEP_IDLE;
-			push_event(s, EAS_EVENT_READY, "ready (the server offers no Provision)");
-			return;
-		}
-	}
+	/*
+	 * Provision even when MS-ASProtocolCommands leaves it out: some servers
+	 * (SOGo) omit it yet answer it ("no policy").  A 501 then means there is
+	 * nothing to provision.
+	 */
 	start_step(s, EAS__STEP_PROVISION);
 }
 
@@ -840,8 +835,18 @@ int eas_session_response_end(eas_session *s, int transport_error)
 				break;
 			}
 		}
-		push_event(s, EAS_EVENT_AUTH_FAILED, "the server refused the credentials (HTTP 401)");
-		fail_op(s, EAS_E_AUTH, s->status, 0, "authentication failed");
+		/* AUTH_FAILED tells the app to ask for credentials; the ERROR ends the operation. */
+		push_event(s, EAS_EVENT_AUTH_FAILED, "the server refused the credentials (HTTP 401)")->ev.http_status =
+			s->status;
+		fail_op(s, EAS_E_AUTH, s->status, 0, "authentication failed (HTTP %d)", s->status);
+		break;
+	case EAS__HTTP_NOT_IMPLEMENTED:
+		if (s->step == EAS__STEP_PROVISION) {
+			finish_provisioning(s, NULL); /* no Provision at all: nothing to enforce */
+			break;
+		}
+		fail_op(s, EAS_E_UNSUPPORTED, s->status, 0, "the server does not implement %s (HTTP 501)",
+			request_name(s));
 		break;
 	case EAS__HTTP_PROVISION:
 		/* 449 on Provision itself would loop. */
@@ -891,7 +896,6 @@ int eas_session_response_end(eas_session *s, int transport_error)
 			{ EAS__HTTP_BAD_REQUEST, EAS_E_PROTOCOL, "the server rejected the request (HTTP 400)" },
 			{ EAS__HTTP_BLOCKED, EAS_E_AUTH, "the user or device is blocked (HTTP 456)" },
 			{ EAS__HTTP_PASSWORD_EXPIRED, EAS_E_AUTH, "the password has expired (HTTP 457)" },
-			{ EAS__HTTP_NOT_IMPLEMENTED, EAS_E_UNSUPPORTED, "the server does not implement this command (HTTP 501)" },
 			{ EAS__HTTP_MAILBOX_FULL, EAS_E_PROTOCOL, "the mailbox is full (HTTP 507)" },
 			{ EAS__HTTP_AUTODISCOVER, EAS_E_PROTOCOL, "the server wants Autodiscover run again" },
 		};
