@@ -6,8 +6,11 @@
 #   OPTIONS headers, 401 without credentials, Provision in two phases,
 #   FolderSync 0 (the ten default folders), FolderCreate on the key chain,
 #   400 on a garbage body, 501 on an unknown command, 413 on an oversize
-#   body, a Ping parked and woken by a FolderCreate of another device...
-# then stops the server with SIGTERM and checks it exited cleanly (status 0).
+#   body, a Ping parked and woken by a FolderCreate of another device, a
+#   wipe and a bearer token from the admin commands...
+# then stops the server with SIGTERM and checks it exited cleanly (status 0)
+# and answered the Ping it still held; then the same over HTTPS with a
+# self-signed certificate and a policy file (when openssl is installed).
 # Bounded: every curl has a time limit, the whole script a watchdog.
 #
 # Usage: server_smoke.sh EAS_SERVER EAS_WBXML
@@ -66,8 +69,9 @@ eas="$url/Microsoft-Server-ActiveSync"
 auth=(-u 'alice:correct horse')
 
 # request NAME XML [extra curl args...]: POSTs the WBXML of XML for command
-# NAME; the status in $work/code, headers in $work/headers, body decoded to
-# XML in $work/body.xml (empty when the body is not WBXML).
+# NAME as device $device (default SMOKE1); the status in $work/code, headers
+# in $work/headers, body decoded to XML in $work/body.xml (empty when the body
+# is not WBXML).
 request() {
 	local cmd=$1 xml=$2
 	shift 2
@@ -76,7 +80,7 @@ request() {
 	curl -sS --max-time 20 -o "$work/body" -D "$work/headers" -w '%{http_code}' "${auth[@]}" \
 		-H 'MS-ASProtocolVersion: 14.1' -H 'Content-Type: application/vnd.ms-sync.wbxml' \
 		--data-binary @"$work/req.wbxml" "$@" \
-		"$eas?Cmd=$cmd&User=alice&DeviceId=SMOKE1&DeviceType=SmartPhone" >"$work/code" 2>"$work/curl.err"
+		"$eas?Cmd=$cmd&User=alice&DeviceId=${device:-SMOKE1}&DeviceType=SmartPhone" >"$work/code" 2>"$work/curl.err"
 	"$wbxml" decode --compact "$work/body" >"$work/body.xml" 2>/dev/null || : >"$work/body.xml"
 }
 code() { cat "$work/code"; }
@@ -204,6 +208,45 @@ wait $ping_pid
 [ "$(cat "$work/ping2.code")" = 200 ] || fail "the parked Ping was not answered at shutdown ($(cat "$work/ping2.code"))"
 "$wbxml" decode --compact "$work/ping2.body" 2>/dev/null | grep -q '<Status>1</Status>' || fail "parked Ping at shutdown: not Status 1"
 grep -q 'correct horse' "$work/err" && fail "the password reached the log"
+
+# HTTPS with a self-signed certificate and a policy file (when openssl is here)
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+		-keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl req"
+	printf '# strict\nDevicePasswordEnabled=1\nMinDevicePasswordLength=6\n' >"$work/policy"
+	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
+		--policy "$work/policy" >"$work/out2" 2>"$work/err2" &
+	pid=$!
+	url=
+	for _ in $(seq 1 100); do
+		url=$(sed -n 's/^listening on //p' "$work/out2")
+		[ -n "$url" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	case "$url" in
+	https://127.0.0.1:[0-9]*) ;;
+	*) fail "TLS: unexpected listening line: '$url'" ;;
+	esac
+	eas="$url/Microsoft-Server-ActiveSync"
+	c=$(curl -sS --max-time 10 --cacert "$work/tls.crt" -o /dev/null -w '%{http_code}' -X OPTIONS "${auth[@]}" "$eas")
+	[ "$c" = 200 ] || fail "TLS OPTIONS -> $c"
+	curl -sS --max-time 10 -o /dev/null -X OPTIONS "${auth[@]}" "$eas" 2>/dev/null && fail "TLS: an untrusted certificate was accepted"
+	# with a policy, an unprovisioned device is told to provision (142)
+	device=SMOKE3
+	request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' --cacert "$work/tls.crt"
+	[ "$(value_of Status)" = 142 ] || fail "policy: FolderSync of an unprovisioned device: status $(value_of Status)"
+	request Provision '<Provision xmlns="Provision:" xmlns:s="Settings:"><s:DeviceInformation><s:Set><s:Model>smoke</s:Model></s:Set></s:DeviceInformation><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>' --cacert "$work/tls.crt"
+	body_has '<MinDevicePasswordLength>6</MinDevicePasswordLength>' || fail "policy: MinDevicePasswordLength not sent"
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	pid=
+	[ "$rc" = 0 ] || fail "the TLS server exited with status $rc"
+	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --tls-cert "$work/tls.crt" >/dev/null 2>&1 &&
+		fail "--tls-cert without --tls-key was accepted"
+fi
 
 if [ $failures -ne 0 ]; then
 	echo "--- server log"
