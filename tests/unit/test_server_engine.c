@@ -17,6 +17,7 @@
 #include "common/buf.h"
 #include "eas/http.h"
 #include "server/engine.h"
+#include "server/handler.h"
 #include "server/store_sqlite.h"
 #include "testmem.h"
 #include "xmldoc.h"
@@ -338,10 +339,13 @@ static void test_options(void **state)
 	assert_non_null(cmds);
 	uint64_t set = 0;
 	assert_int_equal(eas_http_commands_parse(&set, cmds, strlen(cmds)), 0);
-	assert_true(set == (EAS_COMMAND_BIT(EAS_CMD_FOLDER_SYNC) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_CREATE) |
-			    EAS_COMMAND_BIT(EAS_CMD_FOLDER_DELETE) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_UPDATE) |
-			    EAS_COMMAND_BIT(EAS_CMD_SETTINGS) | EAS_COMMAND_BIT(EAS_CMD_PING) |
-			    EAS_COMMAND_BIT(EAS_CMD_PROVISION)));
+	/* exactly the commands the engine dispatches, at least these */
+	assert_true(set == eas__srv_commands());
+	const uint64_t base = EAS_COMMAND_BIT(EAS_CMD_FOLDER_SYNC) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_CREATE) |
+			      EAS_COMMAND_BIT(EAS_CMD_FOLDER_DELETE) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_UPDATE) |
+			      EAS_COMMAND_BIT(EAS_CMD_SETTINGS) | EAS_COMMAND_BIT(EAS_CMD_PING) |
+			      EAS_COMMAND_BIT(EAS_CMD_PROVISION);
+	assert_true((set & base) == base);
 	assert_non_null(hdr(&r, "MS-Server-ActiveSync"));
 	assert_string_equal(hdr(&r, "Allow"), "OPTIONS,POST");
 	reply_free(&r);
@@ -394,6 +398,15 @@ static void test_authentication(void **state)
 	do_call(f, &(call){ .method = "OPTIONS", .bearer = token }, &r);
 	assert_int_equal(r.r.status, 401);
 	reply_free(&r);
+	/* a user deleted while the login is remembered: 401 */
+	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", NULL, 0, NULL), 1);
+	assert_int_equal(f->store->user_delete(f->store, f->alice), 0);
+	do_call(f, &(call){ .cmd = "FolderSync", .xml = FS("0") }, &r);
+	assert_int_equal(r.r.status, 401);
+	reply_free(&r);
+	do_call(f, &(call){ .method = "OPTIONS" }, &r);
+	assert_int_equal(r.r.status, 401);
+	reply_free(&r);
 	/* Garbage schemes and Basic values */
 	do_call(f, &(call){ .method = "OPTIONS", .bearer = "" }, &r);
 	assert_int_equal(r.r.status, 401);
@@ -404,6 +417,20 @@ static void test_authentication(void **state)
 	assert_null(strstr(f->log, "wrong-secret"));
 	assert_null(strstr(f->log, token));
 	assert_non_null(strstr(f->log, "FolderSync user=bob device=DEV1"));
+}
+
+/* A command the engine knows by name but does not serve (501), or NULL. */
+static const char *unimplemented_command(void)
+{
+	static const eas_command candidates[] = {
+		EAS_CMD_VALIDATE_CERT, EAS_CMD_RESOLVE_RECIPIENTS, EAS_CMD_MEETING_RESPONSE, EAS_CMD_SEARCH,
+		EAS_CMD_GET_ITEM_ESTIMATE, EAS_CMD_MOVE_ITEMS, EAS_CMD_ITEM_OPERATIONS, EAS_CMD_SEND_MAIL,
+		EAS_CMD_SMART_REPLY, EAS_CMD_SMART_FORWARD, EAS_CMD_SYNC,
+	};
+	for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++)
+		if (!(eas__srv_commands() & EAS_COMMAND_BIT(candidates[i])))
+			return eas_command_name(candidates[i]);
+	return NULL;
 }
 
 static void test_http_errors(void **state)
@@ -440,9 +467,12 @@ static void test_http_errors(void **state)
 	do_call(f, &(call){ .cmd = "Teleport", .xml = FS("0") }, &r);
 	assert_int_equal(r.r.status, 501);
 	reply_free(&r);
-	do_call(f, &(call){ .cmd = "Sync", .xml = FS("0") }, &r);
-	assert_int_equal(r.r.status, 501);
-	reply_free(&r);
+	const char *missing = unimplemented_command();
+	if (missing) {
+		do_call(f, &(call){ .cmd = missing, .xml = FS("0") }, &r);
+		assert_int_equal(r.r.status, 501);
+		reply_free(&r);
+	}
 	/* a base64 query with an unassigned command code: 501 (141, code 6, id "A", no key, type "T") */
 	{
 		const uint8_t q[] = { 141, 6, 0x09, 0x04, 1, 'A', 0, 1, 'T' };
@@ -505,8 +535,19 @@ static void test_base64_query(void **state)
 	assert_int_equal(xml_uint(&r, "Status"), 1);
 	reply_free(&r);
 	eas_http_string_free(text, NULL);
-	/* the binary DeviceId is kept as hex */
+	/* a DeviceId in the engine's reserved "@@" namespace is kept as hex too */
+	q.device_id = (const uint8_t *)"@@mailbox@@";
+	q.device_id_len = 11;
+	assert_int_equal(eas_http_query_encode_base64(&text, &q, NULL), 0);
+	call_wbxml(f, &(call){ .raw_query = text, .version = "", .xml = FS("0") }, &r);
+	assert_int_equal(xml_uint(&r, "Status"), 1);
+	reply_free(&r);
+	eas_http_string_free(text, NULL);
 	eas_mstore_device *d = NULL;
+	assert_int_equal(f->store->device_get(&d, f->store, f->alice, "@@mailbox@@"), EAS_E_NOTFOUND);
+	assert_int_equal(f->store->device_get(&d, f->store, f->alice, "40406d61696c626f784040"), 0);
+	f->store->release(f->store, d);
+	/* the binary DeviceId is kept as hex */
 	assert_int_equal(f->store->device_get(&d, f->store, f->alice, "dead0001"), 0);
 	assert_string_equal(d->info.device_type, "Phone");
 	assert_string_equal(d->info.user_agent, "test-agent/1.0");

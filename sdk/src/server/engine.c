@@ -511,6 +511,14 @@ static int auth_cache_key(eas_server *srv, uint8_t key[32], const char *user, co
 	return rc;
 }
 
+/* Drops the remembered logins of a user. */
+static void forget_login(eas_server *srv, int64_t user_id)
+{
+	for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
+		if (srv->auth[i].used && srv->auth[i].user_id == user_id)
+			wipe(&srv->auth[i], sizeof srv->auth[i]);
+}
+
 /* 0 with c->user_id / c->user_name set, EAS_E_AUTH, or another error. */
 static int authenticate(eas_srv_ctx *c)
 {
@@ -681,6 +689,9 @@ static void device_id_text(eas_srv_ctx *c)
 	for (size_t i = 0; i < n; i++)
 		if (id[i] <= 0x20 || id[i] >= 0x7F)
 			printable = 0;
+	/* "@@..." is the engine's own pseudo-device namespace (EAS_SRV_MAILBOX_DEVICE) */
+	if (n >= 2 && id[0] == '@' && id[1] == '@')
+		printable = 0;
 	if (printable && n <= EAS_MSTORE_DEVICE_ID_MAX) {
 		memcpy(c->device_id, id, n);
 		c->device_id[n] = '\0';
@@ -849,6 +860,15 @@ static int serve_post(eas_srv_ctx *c)
 	if (ua && eas_mstore_valid_text(ua, EAS_MSTORE_NAME_MAX))
 		info.user_agent = ua;
 	rc = c->store->device_touch(c->store, c->user_id, c->device_id, &info);
+	if (rc == EAS_E_NOTFOUND) {
+		/* the user was deleted since the login was remembered */
+		snprintf(c->err, sizeof c->err, "user no longer exists");
+		forget_login(c->srv, c->user_id);
+		rc = eas__srv_reply_text(c, 401, "authentication required\n");
+		if (rc == 0)
+			rc = eas__srv_add_header(c->resp, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+		return rc;
+	}
 	if (rc == EAS_E_INVALID) {
 		snprintf(c->err, sizeof c->err, "bad DeviceId or DeviceType");
 		return eas__srv_reply_text(c, 400, "bad DeviceId or DeviceType\n");
