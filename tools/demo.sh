@@ -17,8 +17,10 @@ fi
 ninja -C "$build" >/dev/null
 bin=$build/samples
 
-if [ -x "$bin/eas-server/eas-server" ] && [ -x "$bin/eas-sync/eas-sync" ] && [ -x tools/demo-sync.sh ]; then
-	exec tools/demo-sync.sh "$build"
+# The sync demo needs the server's Sync and seed-demo, and the probe client.
+if [ -x "$bin/eas-server/eas-server" ] && [ -x "$build/tests/interop/folder_sync_probe" ] &&
+	"$bin/eas-server/eas-server" --help 2>&1 | grep -q seed-demo; then
+	exec tools/demo-sync.sh "$build" "${LIBEAS_DEMO_EMAILS:-2000}"
 fi
 
 wbxml=$bin/eas-wbxml/eas-wbxml
