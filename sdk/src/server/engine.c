@@ -162,7 +162,8 @@ uint64_t eas__srv_commands(void)
 	return EAS_COMMAND_BIT(EAS_CMD_FOLDER_SYNC) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_CREATE) |
 	       EAS_COMMAND_BIT(EAS_CMD_FOLDER_DELETE) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_UPDATE) |
 	       EAS_COMMAND_BIT(EAS_CMD_SETTINGS) | EAS_COMMAND_BIT(EAS_CMD_PING) |
-	       EAS_COMMAND_BIT(EAS_CMD_PROVISION);
+	       EAS_COMMAND_BIT(EAS_CMD_PROVISION) |
+	       EAS_COMMAND_BIT(EAS_CMD_SYNC);
 }
 
 unsigned eas__srv_versions(const eas_server *srv)
@@ -794,6 +795,8 @@ static int dispatch_command(eas_srv_ctx *c)
 		return eas__srv_handle_settings(c);
 	case EAS_CMD_PING:
 		return eas__srv_handle_ping(c);
+	case EAS_CMD_SYNC:
+		return eas__srv_handle_sync(c);
 	default:
 		return eas__srv_reply_text(c, 501, "command not implemented\n");
 	}
@@ -886,7 +889,7 @@ static int serve_post(eas_srv_ctx *c)
 			return eas__srv_reply_text(c, 400, "malformed WBXML\n");
 		}
 		c->root = eas_tree_root(c->tree);
-	} else if (c->command != EAS_CMD_PING) {
+	} else if (c->command != EAS_CMD_PING && c->command != EAS_CMD_SYNC) {
 		snprintf(c->err, sizeof c->err, "empty body");
 		return eas__srv_reply_text(c, 400, "empty body\n");
 	}

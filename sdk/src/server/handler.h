@@ -160,6 +160,7 @@ int eas__srv_handle_folder_delete(eas_srv_ctx *c);
 int eas__srv_handle_provision(eas_srv_ctx *c);
 int eas__srv_handle_settings(eas_srv_ctx *c);
 int eas__srv_handle_ping(eas_srv_ctx *c);
+int eas__srv_handle_sync(eas_srv_ctx *c);
 /* The response of a finished Ping hold (engine.c calls it from eas_server_hold_finish). */
 int eas__srv_ping_finish(eas_srv_ctx *c, const eas_srv_watch *folders, size_t n, int outcome);
 

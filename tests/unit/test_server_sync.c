@@ -1,0 +1,642 @@
+/*
+ * Sync on the companion server (handle_sync.c): the engine driven directly
+ * with WBXML bodies made from XML, a SQLite store in memory, a fake clock.
+ * Initial sync, paging with MoreAvailable, client Add/Change/Delete/Fetch,
+ * replay of a lost response, stale keys, unknown collections, two devices
+ * and two users.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "common/base64.h"
+#include "common/buf.h"
+#include "eas/http.h"
+#include "server/engine.h"
+#include "server/store_sqlite.h"
+#include "testmem.h"
+#include "xmldoc.h"
+
+#define MAX_WOKEN 16
+
+typedef struct fx {
+	uint64_t now_ms;
+	uint64_t rng;
+	eas_platform plat;
+	eas_mstore *store;
+	eas_server *srv;
+	int64_t alice, bob;
+	eas_server_hold *woken[MAX_WOKEN];
+	size_t nwoken;
+	char log[1 << 16];
+	size_t loglen;
+} fx;
+
+/* ---- fake platform ---------------------------------------------------------- */
+
+static uint64_t clock_ms(void *ud)
+{
+	return ((fx *)ud)->now_ms;
+}
+
+static int64_t wall_s(void *ud)
+{
+	return 1700000000 + (int64_t)(((fx *)ud)->now_ms / 1000u);
+}
+
+static int rnd(unsigned char *buf, size_t len, void *ud)
+{
+	fx *f = ud;
+	for (size_t i = 0; i < len; i++) {
+		f->rng ^= f->rng << 13;
+		f->rng ^= f->rng >> 7;
+		f->rng ^= f->rng << 17;
+		buf[i] = (unsigned char)(f->rng >> 24);
+	}
+	return 0;
+}
+
+static void log_line(eas_log_level level, const char *msg, void *ud)
+{
+	(void)level;
+	fx *f = ud;
+	size_t n = strlen(msg);
+	if (f->loglen + n + 2 < sizeof f->log) {
+		memcpy(f->log + f->loglen, msg, n);
+		f->loglen += n;
+		f->log[f->loglen++] = '\n';
+		f->log[f->loglen] = '\0';
+	}
+}
+
+static void on_wake(eas_server_hold *hold, void *ud)
+{
+	fx *f = ud;
+	assert_true(f->nwoken < MAX_WOKEN);
+	f->woken[f->nwoken++] = hold;
+}
+
+static eas_server *make_server(fx *f, const eas_policy *policy, const eas_mem *mem)
+{
+	eas_server_config cfg = EAS_SERVER_CONFIG_INIT;
+	cfg.store = f->store;
+	cfg.platform = &f->plat;
+	cfg.mem = mem;
+	cfg.policy = policy;
+	cfg.public_url = "https://mail.example.test:8443";
+	cfg.mail_domain = "example.test";
+	cfg.wake = on_wake;
+	cfg.user_data = f;
+	eas_server *srv = NULL;
+	assert_int_equal(eas_server_new(&srv, &cfg), 0);
+	return srv;
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof *f);
+	f->rng = 0x9E3779B97F4A7C15ull;
+	f->now_ms = 1000000;
+	f->plat.version = EAS_PLATFORM_VERSION;
+	f->plat.monotonic_ms = clock_ms;
+	f->plat.wall_clock_s = wall_s;
+	f->plat.random_bytes = rnd;
+	f->plat.log = log_line;
+	f->plat.user_data = f;
+	eas_mstore_sqlite_options opt = EAS_MSTORE_SQLITE_OPTIONS_INIT;
+	opt.path = ":memory:";
+	opt.platform = &f->plat;
+	opt.pbkdf2_iterations = 10;
+	opt.allow_weak_kdf = 1;
+	assert_int_equal(eas_mstore_sqlite_open(&f->store, &opt), 0);
+	assert_int_equal(f->store->user_add(&f->alice, f->store, "alice", "pw-alice"), 0);
+	assert_int_equal(f->store->user_add(&f->bob, f->store, "bob", "pw-bob"), 0);
+	f->srv = make_server(f, NULL, NULL);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	eas_server_free(f->srv);
+	f->store->destroy(f->store);
+	free(f);
+	return 0;
+}
+
+/* ---- requests ---------------------------------------------------------------- */
+
+typedef struct call {
+	const char *method;      /* default POST */
+	const char *path;        /* default the EAS path */
+	const char *cmd;         /* plain query Cmd */
+	const char *user;        /* default alice */
+	const char *password;    /* default pw-<user> */
+	int no_auth;
+	const char *bearer;
+	const char *query_user;  /* User= in the query; default user */
+	const char *device;      /* default DEV1 */
+	const char *version;     /* MS-ASProtocolVersion; default 14.1; "" = none */
+	const char *policy_key;  /* X-MS-PolicyKey */
+	const char *raw_query;   /* instead of the plain query */
+	const char *xml;         /* body from XML */
+	const char *raw_body;    /* body as it is */
+	int too_large;
+	const char *host;
+} call;
+
+typedef struct reply {
+	eas_server_response r;
+	eas_tree *tree;
+	const eas_node *root;
+	char *xml;
+} reply;
+
+static void do_call(fx *f, const call *c, reply *out)
+{
+	memset(out, 0, sizeof *out);
+	const char *user = c->user ? c->user : "alice";
+	char password[64];
+	snprintf(password, sizeof password, "%s", c->password ? c->password : (strcmp(user, "alice") == 0 ? "pw-alice" : "pw-bob"));
+	eas_http_header headers[8];
+	size_t nh = 0;
+	char auth[400];
+	if (c->bearer) {
+		snprintf(auth, sizeof auth, "Bearer %s", c->bearer);
+		headers[nh++] = (eas_http_header){ "Authorization", auth };
+	} else if (!c->no_auth) {
+		char plain[200], b64[300];
+		snprintf(plain, sizeof plain, "%s:%s", user, password);
+		eas__base64_encode(b64, (const uint8_t *)plain, strlen(plain));
+		snprintf(auth, sizeof auth, "Basic %s", b64);
+		headers[nh++] = (eas_http_header){ "Authorization", auth };
+	}
+	const char *version = c->version ? c->version : "14.1";
+	if (*version)
+		headers[nh++] = (eas_http_header){ "MS-ASProtocolVersion", version };
+	if (c->policy_key)
+		headers[nh++] = (eas_http_header){ "X-MS-PolicyKey", c->policy_key };
+	headers[nh++] = (eas_http_header){ "User-Agent", "test-agent/1.0" };
+	if (c->host)
+		headers[nh++] = (eas_http_header){ "Host", c->host };
+	char query[512] = "";
+	if (c->raw_query)
+		snprintf(query, sizeof query, "%s", c->raw_query);
+	else if (c->cmd)
+		snprintf(query, sizeof query, "Cmd=%s&User=%s&DeviceId=%s&DeviceType=SmartPhone", c->cmd,
+			 c->query_user ? c->query_user : user, c->device ? c->device : "DEV1");
+	eas_buf body;
+	eas_buf_init(&body, NULL, 0);
+	if (c->xml) {
+		eas_buf_free(&body);
+		xmldoc_to_wbxml(&body, c->xml);
+	} else if (c->raw_body) {
+		eas_buf_append(&body, c->raw_body, strlen(c->raw_body));
+	}
+	eas_server_request req;
+	memset(&req, 0, sizeof req);
+	req.method = c->method ? c->method : "POST";
+	req.path = c->path ? c->path : EAS_SERVER_PATH;
+	req.query = query[0] ? query : NULL;
+	req.query_len = strlen(query);
+	req.headers = headers;
+	req.header_count = nh;
+	req.body = body.data;
+	req.body_len = body.len;
+	req.body_too_large = c->too_large;
+	req.remote = "127.0.0.1";
+	assert_int_equal(eas_server_handle(f->srv, &req, &out->r), 0);
+	eas_buf_free(&body);
+}
+
+/* Parses a WBXML body into out->tree / out->xml. */
+static void parse_body(reply *out)
+{
+	if (out->r.status != 200 || out->r.body_len == 0)
+		return;
+	char err[200];
+	if (eas_tree_parse(&out->tree, out->r.body, out->r.body_len, 0, NULL, err, sizeof err) == 0) {
+		out->root = eas_tree_root(out->tree);
+		out->xml = xmldoc_from_wbxml(out->r.body, out->r.body_len);
+	}
+}
+
+static void call_wbxml(fx *f, const call *c, reply *out)
+{
+	do_call(f, c, out);
+	parse_body(out);
+}
+
+static void reply_free(reply *r)
+{
+	eas_server_response_clear(&r->r);
+	eas_tree_free(r->tree);
+	free(r->xml);
+	memset(r, 0, sizeof *r);
+}
+
+
+/* Text of the first <tag> in the compact XML, copied into out ("" when missing). */
+static const char *xml_text(const reply *r, const char *tag, char *out, size_t size)
+{
+	out[0] = '\0';
+	if (!r->xml)
+		return out;
+	char open[80];
+	snprintf(open, sizeof open, "<%s>", tag);
+	const char *p = strstr(r->xml, open);
+	if (!p)
+		return out;
+	p += strlen(open);
+	const char *e = strchr(p, '<');
+	size_t n = e ? (size_t)(e - p) : strlen(p);
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return out;
+}
+
+static unsigned xml_uint(const reply *r, const char *tag)
+{
+	char t[64];
+	xml_text(r, tag, t, sizeof t);
+	if (!t[0])
+		fail_msg("no <%s> in %s", tag, r->xml ? r->xml : "(no body)");
+	return (unsigned)strtoul(t, NULL, 10);
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+#define FS(key) "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>" key "</SyncKey></FolderSync>"
+
+/* FolderSync with key; returns the Status and copies the new key. */
+static unsigned folder_sync(fx *f, const char *user, const char *device, const char *key, char *new_key, size_t size,
+			    size_t *adds)
+{
+	char xml[256];
+	snprintf(xml, sizeof xml, "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>%s</SyncKey></FolderSync>", key);
+	reply r;
+	call_wbxml(f, &(call){ .cmd = "FolderSync", .user = user, .device = device, .xml = xml }, &r);
+	assert_int_equal(r.r.status, 200);
+	unsigned status = xml_uint(&r, "Status");
+	if (new_key)
+		xml_text(&r, "SyncKey", new_key, size);
+	if (adds)
+		*adds = count_of(r.xml, "<Add>");
+	reply_free(&r);
+	return status;
+}
+
+/* The ServerId of a default folder of a user. */
+static void default_folder(fx *f, int64_t user, uint32_t type, char *out)
+{
+	eas_mstore_folder folder;
+	assert_int_equal(f->store->folder_find_default(&folder, f->store, user, type), 0);
+	strcpy(out, folder.server_id);
+}
+
+
+
+#define NS "xmlns=\"AirSync:\" xmlns:email=\"Email:\""
+
+/* A stored email with a real ApplicationData fragment. */
+static void add_mail(fx *f, int64_t user, const char *folder, int i, char *id_out)
+{
+	char xml[512];
+	snprintf(xml, sizeof xml,
+		 "<ApplicationData xmlns=\"AirSync:\" xmlns:email=\"Email:\"><email:Subject>mail %d</email:Subject>"
+		 "<email:From>a@example.test</email:From><email:DateReceived>2023-11-14T10:00:%02d.000Z</email:DateReceived>"
+		 "<email:Read>0</email:Read></ApplicationData>", i, i % 60);
+	eas_buf doc;
+	xmldoc_to_wbxml(&doc, xml);
+	eas_mstore_item_data d;
+	memset(&d, 0, sizeof d);
+	d.class_name = "Email";
+	d.application_data = doc.data;
+	d.application_data_len = doc.len;
+	char subj[32];
+	snprintf(subj, sizeof subj, "mail %d", i);
+	d.summary.subject = subj;
+	d.summary.date = 1699956000 + i;
+	char id[EAS_MSTORE_ID_SIZE];
+	assert_int_equal(f->store->item_add(id, f->store, user, folder, &d, NULL), 0);
+	if (id_out)
+		strcpy(id_out, id);
+	eas_buf_free(&doc);
+}
+
+typedef struct sres {
+	int http;
+	unsigned status;
+	char key[EAS_MSTORE_ID_SIZE];
+	size_t adds, changes, deletes, responses;
+	int more;
+	char *xml;
+	uint8_t *body;
+	size_t body_len;
+} sres;
+
+static void sres_free(sres *s)
+{
+	free(s->xml);
+	free(s->body);
+	memset(s, 0, sizeof *s);
+}
+
+/* Sync of one collection with extra XML inside <Collection> after CollectionId. */
+static void sync1(fx *f, const char *user, const char *device, const char *folder, const char *key,
+		  const char *extra, sres *out)
+{
+	char xml[4096];
+	snprintf(xml, sizeof xml,
+		 "<Sync " NS "><Collections><Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId>%s"
+		 "</Collection></Collections></Sync>", key, folder, extra ? extra : "");
+	reply r;
+	call_wbxml(f, &(call){ .cmd = "Sync", .user = user, .device = device, .xml = xml }, &r);
+	memset(out, 0, sizeof *out);
+	out->http = r.r.status;
+	if (r.r.body_len) {
+		out->body = malloc(r.r.body_len);
+		memcpy(out->body, r.r.body, r.r.body_len);
+		out->body_len = r.r.body_len;
+	}
+	if (r.xml) {
+		out->status = xml_uint(&r, "Status");
+		xml_text(&r, "SyncKey", out->key, sizeof out->key);
+		const char *cmds = strstr(r.xml, "<Commands>");
+		const char *cmde = cmds ? strstr(cmds, "</Commands>") : NULL;
+		if (cmds && cmde) {
+			char *part = strndup(cmds, (size_t)(cmde - cmds));
+			out->adds = count_of(part, "<Add>");
+			out->changes = count_of(part, "<Change>");
+			out->deletes = count_of(part, "<Delete>");
+			free(part);
+		}
+		const char *rs = strstr(r.xml, "<Responses>");
+		if (rs)
+			out->responses = count_of(rs, "<Status>");
+		out->more = strstr(r.xml, "<MoreAvailable") != NULL;
+		out->xml = strdup(r.xml);
+	}
+	reply_free(&r);
+}
+
+/* FolderSync 0 then Sync 0 on folder; returns the first key. */
+static void start(fx *f, const char *user, const char *device, const char *folder, char *key)
+{
+	assert_int_equal(folder_sync(f, user, device, "0", NULL, 0, NULL), 1);
+	sres s;
+	sync1(f, user, device, folder, "0", NULL, &s);
+	assert_int_equal(s.http, 200);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.adds, 0);
+	assert_true(s.key[0] && strcmp(s.key, "0") != 0);
+	strcpy(key, s.key);
+	sres_free(&s);
+}
+
+static void test_initial_and_paging(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], key[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	for (int i = 0; i < 25; i++)
+		add_mail(f, f->alice, inbox, i, NULL);
+	start(f, "alice", "DEV1", inbox, key);
+	size_t total = 0, rounds = 0;
+	for (;;) {
+		sres s;
+		sync1(f, "alice", "DEV1", inbox, key, "<WindowSize>10</WindowSize>", &s);
+		assert_int_equal(s.http, 200);
+		assert_int_equal(s.status, 1);
+		assert_true(s.adds <= 10);
+		total += s.adds;
+		rounds++;
+		strcpy(key, s.key);
+		if (rounds == 1)
+			assert_non_null(strstr(s.xml, ">mail 24</Subject>")); /* newest first */
+		int more = s.more;
+		sres_free(&s);
+		if (!more)
+			break;
+		assert_true(rounds < 10);
+	}
+	assert_int_equal(total, 25);
+	assert_int_equal(rounds, 3);
+	/* nothing new: 200 with an empty body (14.1) */
+	sres s;
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &s);
+	assert_int_equal(s.http, 200);
+	assert_int_equal(s.body_len, 0);
+	sres_free(&s);
+	/* the key did not move: a new mail comes with the same key */
+	add_mail(f, f->alice, inbox, 99, NULL);
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.adds, 1);
+	sres_free(&s);
+}
+
+static void test_replay_and_stale(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], key[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	for (int i = 0; i < 3; i++)
+		add_mail(f, f->alice, inbox, i, NULL);
+	start(f, "alice", "DEV1", inbox, key);
+	sres a, b, c;
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &a);
+	assert_int_equal(a.adds, 3);
+	add_mail(f, f->alice, inbox, 50, NULL);
+	/* the response was lost: the same key again gives the same bytes */
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &b);
+	assert_int_equal(b.body_len, a.body_len);
+	assert_memory_equal(b.body, a.body, a.body_len);
+	/* the new key goes on with the new mail */
+	sync1(f, "alice", "DEV1", inbox, a.key, NULL, &c);
+	assert_int_equal(c.status, 1);
+	assert_int_equal(c.adds, 1);
+	sres_free(&b);
+	/* two keys back: stale */
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &b);
+	assert_int_equal(b.status, 3);
+	sres_free(&b);
+	sync1(f, "alice", "DEV1", inbox, "{00000000000000000000000000000000}7", NULL, &b);
+	assert_int_equal(b.status, 3);
+	sres_free(&b);
+	/* unknown collection */
+	sync1(f, "alice", "DEV1", "999999", c.key, NULL, &b);
+	assert_int_equal(b.status, 12);
+	sres_free(&b);
+	sres_free(&a);
+	sres_free(&c);
+}
+
+static void test_client_commands(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], trash[EAS_MSTORE_ID_SIZE], key[EAS_MSTORE_ID_SIZE], key2[EAS_MSTORE_ID_SIZE];
+	char m1[EAS_MSTORE_ID_SIZE], m2[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_DELETED, trash);
+	add_mail(f, f->alice, inbox, 1, m1);
+	add_mail(f, f->alice, inbox, 2, m2);
+	start(f, "alice", "DEV1", inbox, key);
+	start(f, "alice", "DEV2", inbox, key2);
+	sres s;
+	sync1(f, "alice", "DEV1", inbox, key, NULL, &s);
+	assert_int_equal(s.adds, 2);
+	strcpy(key, s.key);
+	sres_free(&s);
+	sync1(f, "alice", "DEV2", inbox, key2, NULL, &s);
+	assert_int_equal(s.adds, 2);
+	strcpy(key2, s.key);
+	sres_free(&s);
+
+	/* DEV1: Add, Change (Read), Delete (moved to Deleted Items), Change of an unknown item, Fetch */
+	char cmds[2048];
+	snprintf(cmds, sizeof cmds,
+		 "<Commands><Add><ClientId>c-1</ClientId><ApplicationData><email:Subject>draft</email:Subject>"
+		 "<email:Read>1</email:Read></ApplicationData></Add>"
+		 "<Change><ServerId>%s</ServerId><ApplicationData><email:Read>1</email:Read></ApplicationData></Change>"
+		 "<Delete><ServerId>%s</ServerId></Delete>"
+		 "<Change><ServerId>%s:999</ServerId><ApplicationData><email:Read>1</email:Read></ApplicationData></Change>"
+		 "<Fetch><ServerId>%s</ServerId></Fetch></Commands>",
+		 m1, m2, inbox, m1);
+	sync1(f, "alice", "DEV1", inbox, key, cmds, &s);
+	assert_int_equal(s.http, 200);
+	assert_int_equal(s.status, 1);
+	assert_non_null(strstr(s.xml, "<ClientId>c-1</ClientId>"));
+	assert_int_equal(s.adds, 0);     /* no echo of its own changes */
+	assert_int_equal(s.deletes, 0);
+	assert_int_equal(s.responses, 3); /* Add 1, Change 8, Fetch 1 */
+	assert_non_null(strstr(s.xml, "<Status>8</Status>"));
+	assert_non_null(strstr(s.xml, "<Fetch>"));
+	strcpy(key, s.key);
+	sres_free(&s);
+
+	eas_mstore_item *item = NULL;
+	assert_int_equal(f->store->item_get(&item, f->store, f->alice, m1, 0), 0);
+	assert_int_equal(item->summary.read, 1);
+	char *x = xmldoc_from_wbxml(item->application_data, item->application_data_len);
+	assert_non_null(strstr(x, ">1</Read>"));
+	assert_non_null(strstr(x, ">mail 1</Subject>"));
+	free(x);
+	f->store->release(f->store, item);
+	assert_int_equal(f->store->item_get(&item, f->store, f->alice, m2, 0), EAS_E_NOTFOUND);
+
+	/* DEV2 sees the three changes: the new item, the change, the delete */
+	sync1(f, "alice", "DEV2", inbox, key2, NULL, &s);
+	assert_int_equal(s.status, 1);
+	assert_int_equal(s.adds, 1);
+	assert_int_equal(s.changes, 1);
+	assert_int_equal(s.deletes, 1);
+	assert_non_null(strstr(s.xml, ">draft</Subject>"));
+	sres_free(&s);
+
+	/* Deleted Items has the moved mail; a Delete there is for good */
+	char tkey[EAS_MSTORE_ID_SIZE];
+	sync1(f, "alice", "DEV1", trash, "0", NULL, &s);
+	strcpy(tkey, s.key);
+	sres_free(&s);
+	sync1(f, "alice", "DEV1", trash, tkey, NULL, &s);
+	assert_int_equal(s.adds, 1);
+	strcpy(tkey, s.key);
+	const char *sid = strstr(s.xml, "<ServerId>");
+	assert_non_null(sid);
+	char moved[EAS_MSTORE_ID_SIZE];
+	sscanf(sid + 10, "%64[^<]", moved);
+	sres_free(&s);
+	snprintf(cmds, sizeof cmds, "<Commands><Delete><ServerId>%s</ServerId></Delete></Commands>", moved);
+	sync1(f, "alice", "DEV1", trash, tkey, cmds, &s);
+	assert_int_equal(s.status, 1);
+	sres_free(&s);
+	assert_int_equal(f->store->item_get(&item, f->store, f->alice, moved, 0), EAS_E_NOTFOUND);
+}
+
+static void test_two_users(void **state)
+{
+	fx *f = *state;
+	char inbox_a[EAS_MSTORE_ID_SIZE], inbox_b[EAS_MSTORE_ID_SIZE], key[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox_a);
+	default_folder(f, f->bob, EAS_MSTORE_FOLDER_INBOX, inbox_b);
+	add_mail(f, f->alice, inbox_a, 1, NULL);
+	add_mail(f, f->bob, inbox_b, 2, NULL);
+	add_mail(f, f->bob, inbox_b, 3, NULL);
+	/* bob cannot sync alice's Inbox: it does not exist for him */
+	assert_int_equal(folder_sync(f, "bob", "DEV1", "0", NULL, 0, NULL), 1);
+	sres s;
+	sync1(f, "bob", "DEV1", inbox_a, "0", NULL, &s);
+	assert_int_equal(s.status, 12);
+	sres_free(&s);
+	start(f, "bob", "DEV1", inbox_b, key);
+	sync1(f, "bob", "DEV1", inbox_b, key, NULL, &s);
+	assert_int_equal(s.adds, 2);
+	assert_null(strstr(s.xml, "mail 1<"));
+	sres_free(&s);
+	/* the same DeviceId under alice is another device */
+	start(f, "alice", "DEV1", inbox_a, key);
+	sync1(f, "alice", "DEV1", inbox_a, key, NULL, &s);
+	assert_int_equal(s.adds, 1);
+	assert_non_null(strstr(s.xml, ">mail 1</Subject>"));
+	sres_free(&s);
+}
+
+static void test_several_collections(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], sent[EAS_MSTORE_ID_SIZE], k1[EAS_MSTORE_ID_SIZE], k2[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_SENT, sent);
+	add_mail(f, f->alice, inbox, 1, NULL);
+	add_mail(f, f->alice, sent, 2, NULL);
+	start(f, "alice", "DEV1", inbox, k1);
+	sres s;
+	sync1(f, "alice", "DEV1", sent, "0", NULL, &s);
+	strcpy(k2, s.key);
+	sres_free(&s);
+	char xml[1024];
+	snprintf(xml, sizeof xml,
+		 "<Sync " NS "><Collections><Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId></Collection>"
+		 "<Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId></Collection></Collections></Sync>",
+		 k1, inbox, k2, sent);
+	reply r;
+	call_wbxml(f, &(call){ .cmd = "Sync", .xml = xml }, &r);
+	assert_int_equal(r.r.status, 200);
+	assert_int_equal(count_of(r.xml, "<Collection>"), 2);
+	assert_int_equal(count_of(r.xml, "<Add>"), 2);
+	reply_free(&r);
+	/* an empty request: Status 13 */
+	do_call(f, &(call){ .cmd = "Sync" }, &r);
+	parse_body(&r);
+	assert_int_equal(r.r.status, 200);
+	assert_int_equal(xml_uint(&r, "Status"), 13);
+	reply_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_initial_and_paging, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay_and_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_commands, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_users, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_several_collections, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
