@@ -7,6 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "cmd_test_util.h"
 #include "commands/ping.h"
 #include "xmldoc.h"
 
@@ -189,6 +190,171 @@ static void test_malformed(void **state)
 	}
 }
 
+/* ---- the empty request, schema rules, status-dependent fields -------------------- */
+
+static void check_vector_request(const eas_node *root, const void *arg)
+{
+	(void)arg;
+	eas_ping_request r;
+	char err[160];
+	assert_int_equal(eas_ping_request_decode(&r, root, err, sizeof err), 0);
+	assert_false(r.empty);
+	assert_true(r.has_heartbeat);
+	assert_int_equal(r.heartbeat_interval, 480);
+	assert_int_equal(r.folder_count, 2);
+	const eas_node *cur = NULL;
+	eas_ping_folder f;
+	assert_int_equal(eas_ping_next_folder(&r, &cur, &f, err, sizeof err), 1);
+	assert_string_equal(f.id, "5");
+	assert_string_equal(f.class_name, "Email");
+	assert_int_equal(eas_ping_next_folder(&r, &cur, &f, err, sizeof err), 1);
+	assert_string_equal(f.id, "1");
+	assert_string_equal(f.class_name, "Calendar");
+	assert_int_equal(eas_ping_next_folder(&r, &cur, &f, err, sizeof err), 0);
+}
+
+static void check_vector_response(const eas_node *root, const void *arg)
+{
+	(void)arg;
+	eas_ping_response r;
+	char err[160];
+	assert_int_equal(eas_ping_response_decode(&r, root, err, sizeof err), 0);
+	assert_int_equal(r.status, EAS_PING_CHANGES);
+	assert_int_equal(r.folder_count, 1);
+	const eas_node *cur = NULL;
+	const char *id;
+	assert_int_equal(eas_ping_next_changed(&r, &cur, &id), 1);
+	assert_string_equal(id, "5");
+	assert_int_equal(eas_ping_next_changed(&r, &cur, &id), 0);
+}
+
+static void test_vectors_every_split_and_failing_allocation(void **state)
+{
+	(void)state;
+	/* tests/data/wbxml/ping-request.xml and ping-response.xml */
+	static const char req[] = NS "<HeartbeatInterval>480</HeartbeatInterval><Folders>"
+		"<Folder><Id>5</Id><Class>Email</Class></Folder><Folder><Id>1</Id><Class>Calendar</Class></Folder>"
+		"</Folders></Ping>";
+	static const char resp[] = NS "<Status>2</Status><Folders><Folder>5</Folder></Folders></Ping>";
+	cmdt_each_split(req, check_vector_request, NULL);
+	cmdt_each_split(resp, check_vector_response, NULL);
+	cmdt_each_failing_alloc_decode(req, check_vector_request, NULL);
+	cmdt_each_failing_alloc_decode(resp, check_vector_response, NULL);
+	const eas_ping_folder folders[] = { { "5", "Email" }, { "1", "Calendar" } };
+	eas_ping_request r = { .has_heartbeat = 1, .heartbeat_interval = 480, .has_folders = 1, .folder_count = 2,
+			       .folder_list = folders };
+	cmdt_each_failing_alloc_encode(enc_req, &r, EAS_PROTO_2_5);
+	const char *const ids[] = { "5" };
+	eas_ping_response p = { .status = 2, .folder_count = 1, .folder_ids = ids };
+	cmdt_each_failing_alloc_encode(enc_resp, &p, EAS_PROTO_16_1);
+}
+
+static void test_empty_request(void **state)
+{
+	(void)state;
+	/* No body: the server's cached interval and folders apply. */
+	eas_ping_request r;
+	char err[160];
+	assert_int_equal(eas_ping_request_decode(&r, NULL, err, sizeof err), 0);
+	assert_true(r.empty);
+	assert_false(r.has_heartbeat);
+	assert_false(r.has_folders);
+	const eas_node *cur = NULL;
+	eas_ping_folder f;
+	assert_int_equal(eas_ping_next_folder(&r, &cur, &f, err, sizeof err), 0);
+	/* The client sends it without the encoder. */
+	eas_ping_request empty = { .empty = 1 };
+	assert_int_equal(encode_rc(enc_req, &empty), EAS_E_INVALID);
+	empty.has_heartbeat = 1;
+	empty.heartbeat_interval = 60;
+	assert_int_equal(encode_rc(enc_req, &empty), EAS_E_INVALID);
+	/* A bare <Ping/> is not the empty request: MS-ASCMD 2.2.1.13 wants one of the two. */
+	eas_tree *t = xmldoc_tree(NS "</Ping>");
+	CMDT_EXPECT_MALFORMED(eas_ping_request_decode(&r, eas_tree_root(t), err, sizeof err), err,
+			      "holds neither Ping:HeartbeatInterval nor Ping:Folders");
+	eas_tree_free(t);
+}
+
+static void test_classes_and_ids(void **state)
+{
+	(void)state;
+	static const char *const good[] = { "Email", "Calendar", "Contacts", "Tasks", "Notes" };
+	for (size_t i = 0; i < 5; i++)
+		assert_true(eas_ping_class_valid(good[i]));
+	assert_false(eas_ping_class_valid("SMS"));
+	assert_false(eas_ping_class_valid("email"));
+	assert_false(eas_ping_class_valid(NULL));
+	const eas_ping_folder sms[] = { { "3", "SMS" } };
+	eas_ping_request r = { .has_folders = 1, .folder_count = 1, .folder_list = sms };
+	assert_int_equal(encode_rc(enc_req, &r), EAS_E_INVALID);
+	char long_id[66];
+	memset(long_id, '7', 65);
+	long_id[65] = '\0';
+	const eas_ping_folder longer[] = { { long_id, "Email" } };
+	r.folder_list = longer;
+	assert_int_equal(encode_rc(enc_req, &r), EAS_E_INVALID);
+	long_id[64] = '\0';
+	assert_int_equal(encode_rc(enc_req, &r), 0);
+	const eas_ping_folder blank[] = { { "", "Email" } };
+	r.folder_list = blank;
+	assert_int_equal(encode_rc(enc_req, &r), EAS_E_INVALID);
+
+	eas_tree *t = xmldoc_tree(NS "<Folders><Folder><Id>3</Id><Class>SMS</Class></Folder></Folders></Ping>");
+	eas_ping_request back;
+	char err[160];
+	assert_int_equal(eas_ping_request_decode(&back, eas_tree_root(t), err, sizeof err), 0);
+	const eas_node *cur = NULL;
+	eas_ping_folder f;
+	CMDT_EXPECT_MALFORMED(eas_ping_next_folder(&back, &cur, &f, err, sizeof err), err,
+			      "Ping:Class 'SMS' is not Email, Calendar, Contacts, Tasks or Notes");
+	eas_tree_free(t);
+}
+
+static void test_status_dependent_fields(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *xml;
+		const char *message;
+	} cases[] = {
+		{ NS "<Status>2</Status></Ping>", "Ping Status 2 without a Ping:Folder" },
+		{ NS "<Status>2</Status><Folders/></Ping>", "Ping Status 2 without a Ping:Folder" },
+		{ NS "<Status>5</Status></Ping>", "Ping Status 5 without Ping:HeartbeatInterval" },
+		{ NS "<Status>6</Status><HeartbeatInterval>60</HeartbeatInterval></Ping>", "Ping Status 6 without Ping:MaxFolders" },
+		{ NS "<Status>x</Status></Ping>", "Ping:Status is not a number" },
+		{ NS "<Status>6</Status><MaxFolders>many</MaxFolders></Ping>", "Ping:MaxFolders is not a number" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		eas_tree *t = xmldoc_tree(cases[i].xml);
+		eas_ping_response r;
+		char err[160];
+		CMDT_EXPECT_MALFORMED(eas_ping_response_decode(&r, eas_tree_root(t), err, sizeof err), err, cases[i].message);
+		eas_tree_free(t);
+	}
+	/* Other statuses carry nothing, and the common 1xx codes are data. */
+	static const char *const plain[] = { NS "<Status>1</Status></Ping>", NS "<Status>3</Status></Ping>",
+					     NS "<Status>8</Status></Ping>", NS "<Status>142</Status></Ping>" };
+	for (size_t i = 0; i < 4; i++) {
+		eas_tree *t = xmldoc_tree(plain[i]);
+		eas_ping_response r;
+		assert_int_equal(eas_ping_response_decode(&r, eas_tree_root(t), NULL, 0), 0);
+		eas_tree_free(t);
+	}
+	/* The encoder wants the same, and writes MaxFolders before HeartbeatInterval. */
+	eas_ping_response r = { .status = EAS_PING_BAD_INTERVAL };
+	assert_int_equal(encode_rc(enc_resp, &r), EAS_E_INVALID);
+	r.status = EAS_PING_TOO_MANY_FOLDERS;
+	assert_int_equal(encode_rc(enc_resp, &r), EAS_E_INVALID);
+	r.status = EAS_PING_CHANGES;
+	assert_int_equal(encode_rc(enc_resp, &r), EAS_E_INVALID);
+	eas_ping_response both = { .status = EAS_PING_TOO_MANY_FOLDERS, .has_max_folders = 1, .max_folders = 25,
+				   .has_heartbeat = 1, .heartbeat_interval = 900 };
+	char *xml = xmldoc_encode(enc_resp, &both, EAS_PROTO_14_1);
+	assert_string_equal(xml, PROLOG NS "<Status>6</Status><MaxFolders>25</MaxFolders>"
+				     "<HeartbeatInterval>900</HeartbeatInterval></Ping>");
+	free(xml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +362,10 @@ int main(void)
 		cmocka_unit_test(test_request_round_trip),
 		cmocka_unit_test(test_response_round_trip),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_vectors_every_split_and_failing_allocation),
+		cmocka_unit_test(test_empty_request),
+		cmocka_unit_test(test_classes_and_ids),
+		cmocka_unit_test(test_status_dependent_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
