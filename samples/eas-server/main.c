@@ -79,7 +79,8 @@ static void usage(void)
 	      "  eas-server user list --data-dir DIR\n"
 	      "  eas-server wipe USER DEVICE-ID --data-dir DIR [--account-only]\n"
 	      "  eas-server devices USER --data-dir DIR\n"
-	      "  eas-server token issue USER --data-dir DIR [--lifetime SECONDS]\n",
+	      "  eas-server token issue USER --data-dir DIR [--lifetime SECONDS]\n"
+	      "  eas-server seed-demo USER --emails N --data-dir DIR [--password-file F]\n",
 	      stderr);
 	exit(2);
 }
@@ -811,11 +812,15 @@ static int cmd_serve(int argc, char **argv)
 	return 0;
 }
 
+int eas_server_seed_demo_main(int argc, char **argv);
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		usage();
 	const char *cmd = argv[1];
+	if (strcmp(cmd, "seed-demo") == 0)
+		return eas_server_seed_demo_main(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc, argv);
 	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "wipe") == 0 ||
