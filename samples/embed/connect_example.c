@@ -83,7 +83,8 @@ int main(int argc, char **argv)
 				break;
 			case EAS_EVENT_POLICY: {
 				char text[512];
-				eas_policy_describe(ev.policy, text, sizeof text);
+				if (eas_policy_describe(ev.policy, text, sizeof text) == 0 || !text[0])
+					snprintf(text, sizeof text, "(no settings)");
 				printf("policy: %s\n", text);
 				eas_session_accept_policy(s, 1); /* a real app enforces it first */
 				answered = 1;
