@@ -154,6 +154,37 @@ static void test_memory_limit_and_errors(void **state)
 	eas_buf_free(&doc);
 }
 
+/* A value split over many STR_I tokens is joined once: 1 MiB in 512 tokens stays within 2 MiB of tree. */
+static void test_value_in_many_tokens(void **state)
+{
+	(void)state;
+	eas_buf doc;
+	eas_wbxml_encoder *e;
+	eas_buf_init(&doc, NULL, 0);
+	assert_int_equal(eas_wbxml_encoder_new(&e, eas_buf_sink, &doc, EAS_PROTO_ALL, NULL), 0);
+	assert_int_equal(eas_wbxml_encoder_start(e, EAS_TAG_ITEMOPERATIONS_ITEM_OPERATIONS), 0);
+	assert_int_equal(eas_wbxml_encoder_start(e, EAS_TAG_ITEMOPERATIONS_DATA), 0);
+	static char chunk[2048];
+	memset(chunk, 'Q', sizeof chunk);
+	for (int i = 0; i < 512; i++)
+		assert_int_equal(eas_wbxml_encoder_string(e, chunk, sizeof chunk), 0);
+	assert_int_equal(eas_wbxml_encoder_opaque(e, (const uint8_t *)"!", 1), 0);
+	assert_int_equal(eas_wbxml_encoder_end(e), 0);
+	assert_int_equal(eas_wbxml_encoder_end(e), 0);
+	assert_int_equal(eas_wbxml_encoder_finish(e), 0);
+	eas_wbxml_encoder_free(e);
+	eas_tree *t = NULL;
+	char err[160];
+	assert_int_equal(eas_tree_parse(&t, doc.data, doc.len, 2u << 20, NULL, err, sizeof err), 0);
+	const eas_node *data = eas_node_child(eas_tree_root(t), EAS_TAG_ITEMOPERATIONS_DATA);
+	assert_int_equal(data->text_len, 512 * 2048 + 1);
+	assert_int_equal(data->text[0], 'Q');
+	assert_int_equal(data->text[data->text_len - 1], '!');
+	assert_true(data->opaque);
+	eas_tree_free(t);
+	eas_buf_free(&doc);
+}
+
 static void test_buffer_cap(void **state)
 {
 	(void)state;
@@ -180,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_every_split_and_every_failing_allocation),
 		cmocka_unit_test(test_memory_limit_and_errors),
+		cmocka_unit_test(test_value_in_many_tokens),
 		cmocka_unit_test(test_buffer_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,7 +26,13 @@ struct eas_tree {
 	int complete;
 	int result;
 	char message[160];
-	/* text of the current value, gathered across pieces */
+	/*
+	 * The text of `pending`, gathered across pieces and across several
+	 * STR_I/OPAQUE tokens of one element, copied into the arena once, when
+	 * the next tag arrives (linear, however many tokens the value spans).
+	 */
+	eas_node *pending;
+	int pending_opaque;
 	char *scratch;
 	size_t scratch_len, scratch_cap;
 };
@@ -82,9 +88,31 @@ static void *arena_alloc(eas_tree *t, size_t n)
 	return p;
 }
 
+/* Gives the pending node its text, in the arena. */
+static int flush_text(eas_tree *t)
+{
+	eas_node *n = t->pending;
+	if (!n)
+		return 0;
+	t->pending = NULL;
+	char *text = arena_alloc(t, t->scratch_len + 1);
+	if (!text)
+		return t->result;
+	if (t->scratch_len)
+		memcpy(text, t->scratch, t->scratch_len);
+	text[t->scratch_len] = '\0';
+	n->text = text;
+	n->text_len = t->scratch_len;
+	n->opaque = t->pending_opaque;
+	t->scratch_len = 0;
+	return 0;
+}
+
 static int on_start(eas_tag tag, int has_content, void *ud)
 {
 	eas_tree *t = ud;
+	if (flush_text(t))
+		return t->result;
 	eas_node *n = arena_alloc(t, sizeof *n);
 	if (!n)
 		return t->result;
@@ -111,6 +139,8 @@ static int on_end(eas_tag tag, void *ud)
 {
 	(void)tag;
 	eas_tree *t = ud;
+	if (flush_text(t))
+		return t->result;
 	t->current = t->current ? t->current->parent : NULL;
 	return 0;
 }
@@ -118,43 +148,35 @@ static int on_end(eas_tag tag, void *ud)
 static int on_data(eas_wbxml_data_kind kind, const uint8_t *bytes, size_t len, int final, uint64_t total,
 		   void *ud)
 {
+	(void)final;
 	(void)total;
 	eas_tree *t = ud;
-	eas_node *n = t->current;
-	if (!final || t->scratch_len) {
-		if (t->scratch_len + len > t->scratch_cap) {
-			size_t cap = t->scratch_cap ? t->scratch_cap * 2 : 256;
-			while (cap < t->scratch_len + len)
-				cap *= 2;
-			if (cap > t->max_bytes)
-				return tree_fail(t, EAS_E_LIMIT, "value larger than %zu bytes", t->max_bytes);
-			char *s = eas__realloc(&t->mem, t->scratch, cap);
-			if (!s)
-				return tree_fail(t, EAS_E_NOMEM, "out of memory");
-			t->scratch = s;
-			t->scratch_cap = cap;
-		}
-		memcpy(t->scratch + t->scratch_len, bytes, len);
-		t->scratch_len += len;
-		if (!final)
-			return 0;
-		bytes = (const uint8_t *)t->scratch;
-		len = t->scratch_len;
+	if (t->pending != t->current) {
+		if (flush_text(t))
+			return t->result;
+		t->pending = t->current;
+		t->pending_opaque = 0;
 	}
-	t->scratch_len = 0;
-	/* Several STR_I/OPAQUE in one element: concatenate. */
-	size_t old = n->text_len;
-	char *text = arena_alloc(t, old + len + 1);
-	if (!text)
-		return t->result;
-	memcpy(text, n->text, old);
-	if (len)
-		memcpy(text + old, bytes, len);
-	text[old + len] = '\0';
-	n->text = text;
-	n->text_len = old + len;
 	if (kind == EAS_WBXML_OPAQUE)
-		n->opaque = 1;
+		t->pending_opaque = 1;
+	if (t->scratch_len + len > t->scratch_cap) {
+		size_t cap = t->scratch_cap ? t->scratch_cap * 2 : 256;
+		while (cap < t->scratch_len + len)
+			cap *= 2;
+		if (cap > t->max_bytes) {
+			if (t->scratch_len + len > t->max_bytes)
+				return tree_fail(t, EAS_E_LIMIT, "value larger than %zu bytes", t->max_bytes);
+			cap = t->max_bytes;
+		}
+		char *s = eas__realloc(&t->mem, t->scratch, cap);
+		if (!s)
+			return tree_fail(t, EAS_E_NOMEM, "out of memory");
+		t->scratch = s;
+		t->scratch_cap = cap;
+	}
+	if (len)
+		memcpy(t->scratch + t->scratch_len, bytes, len);
+	t->scratch_len += len;
 	return 0;
 }
 
