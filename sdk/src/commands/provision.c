@@ -10,17 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/*
- * expat.h declares the billion-laughs limits only under XML_DTD, the build
- * option every distribution's expat has (Debian's included).
- */
-#ifndef XML_DTD
-#define XML_DTD 1
-#endif
-#include <expat.h>
-
 #include "codec_util.h"
 #include "common/mem.h"
+#include "common/xml_mem.h"
 
 /* ==== the policy table ======================================================== */
 
@@ -617,20 +609,12 @@ int eas_provision_doc_encode(eas_wbxml_encoder *enc, const eas_policy *p)
 
 /* ==== protocol 2.5: MS-WAP-Provisioning-XML ===================================== */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define WAP_THREAD_LOCAL __thread
-#elif defined(_MSC_VER)
-#define WAP_THREAD_LOCAL __declspec(thread)
-#else
-#define WAP_THREAD_LOCAL _Thread_local
-#endif
-
 enum { SEC_NONE, SEC_SECURITY_POLICY, SEC_REGISTRY, SEC_OTHER };
 
 typedef struct wap_ctx {
 	XML_Parser parser;
 	eas_mem mem;
-	int alloc_failed;
+	eas_xml_mem xm; /* expat allocates through mem (common/xml_mem); xm.failed: an allocation failed */
 	int result;
 	char *err;
 	size_t err_size;
@@ -640,63 +624,6 @@ typedef struct wap_ctx {
 	int aef_type_seen, aef_value_seen;
 	int64_t aef_type, aef_value;
 } wap_ctx;
-
-/*
- * Expat's memory suite has no user pointer: the allocator of the parse in
- * progress is published here, and every block remembers the hooks it came
- * from so realloc and free need no context.
- */
-static WAP_THREAD_LOCAL wap_ctx *wap_current;
-
-typedef union wap_block {
-	const eas_mem *mem;
-	long double align_ld;
-	void *align_p;
-	long long align_ll;
-} wap_block;
-
-static void *wap_alloc_failed(void)
-{
-	if (wap_current)
-		wap_current->alloc_failed = 1;
-	return NULL;
-}
-
-static void *wap_malloc(size_t size)
-{
-	if (!wap_current || size > SIZE_MAX - sizeof(wap_block))
-		return wap_alloc_failed();
-	wap_block *b = eas__malloc(&wap_current->mem, sizeof *b + size);
-	if (!b)
-		return wap_alloc_failed();
-	b->mem = &wap_current->mem;
-	return b + 1;
-}
-
-static void *wap_realloc(void *ptr, size_t size)
-{
-	if (!ptr)
-		return wap_malloc(size);
-	wap_block *b = (wap_block *)ptr - 1;
-	const eas_mem *mem = b->mem;
-	if (size > SIZE_MAX - sizeof(wap_block))
-		return wap_alloc_failed();
-	wap_block *n = eas__realloc(mem, b, sizeof *n + size);
-	if (!n)
-		return wap_alloc_failed();
-	n->mem = mem;
-	return n + 1;
-}
-
-static void wap_free(void *ptr)
-{
-	if (!ptr)
-		return;
-	wap_block *b = (wap_block *)ptr - 1;
-	eas__free(b->mem, b);
-}
-
-static const XML_Memory_Handling_Suite wap_mem_suite = { wap_malloc, wap_realloc, wap_free };
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
@@ -893,11 +820,10 @@ int eas_provision_wap_policy_parse(eas_policy *out, const char *xml, size_t len,
 	c.err = err;
 	c.err_size = err_size;
 	c.out = out;
-	wap_ctx *saved = wap_current;
-	wap_current = &c;
-	c.parser = XML_ParserCreate_MM(NULL, &wap_mem_suite, NULL);
+	/* No namespace processing; any allocation failure while expat sets itself up is a NULL parser. */
+	c.xm.mem = &c.mem;
+	c.parser = eas__xml_parser_new(&c.xm, '\0');
 	if (!c.parser) {
-		wap_current = saved;
 		eas__cmd_malformed(err, err_size, "out of memory");
 		return EAS_E_NOMEM;
 	}
@@ -907,17 +833,14 @@ int eas_provision_wap_policy_parse(eas_policy *out, const char *xml, size_t len,
 	XML_SetEntityDeclHandler(c.parser, wap_on_entity_decl);
 	XML_SetExternalEntityRefHandler(c.parser, wap_on_external_entity);
 	XML_SetSkippedEntityHandler(c.parser, wap_on_skipped_entity);
-	XML_SetParamEntityParsing(c.parser, XML_PARAM_ENTITY_PARSING_NEVER);
-#if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 4)
-	XML_SetBillionLaughsAttackProtectionMaximumAmplification(c.parser, 20.0f);
-	XML_SetBillionLaughsAttackProtectionActivationThreshold(c.parser, 16u * 1024u);
-#endif
-	enum XML_Status st = XML_Parse(c.parser, xml ? xml : "", (int)len, XML_TRUE);
+	/* Parameter entities are off; the amplification limit starts earlier than the default. */
+	eas__xml_parser_set_amplification(c.parser, EAS_XML_MAX_AMPLIFICATION, 16u * 1024u);
+	enum XML_Status st = eas__xml_parse(&c.xm, c.parser, xml ? xml : "", len, XML_TRUE);
 	if (!c.result && st != XML_STATUS_OK) {
 		enum XML_Error e = XML_GetErrorCode(c.parser);
 		unsigned long line = (unsigned long)XML_GetCurrentLineNumber(c.parser);
 		if (e == XML_ERROR_NO_MEMORY)
-			c.alloc_failed = 1;
+			c.xm.failed = 1;
 		else
 			wap_fail(&c,
 #if XML_MAJOR_VERSION > 2 || (XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION >= 4)
@@ -925,9 +848,8 @@ int eas_provision_wap_policy_parse(eas_policy *out, const char *xml, size_t len,
 #endif
 				 EAS_E_MALFORMED, "MS-WAP-Provisioning-XML line %lu: %s", line, XML_ErrorString(e));
 	}
-	XML_ParserFree(c.parser);
-	wap_current = saved;
-	if (c.alloc_failed) {
+	eas__xml_parser_free(&c.xm, c.parser);
+	if (c.xm.failed) {
 		/* whatever expat made of it, memory ran out */
 		eas_policy_init(out);
 		eas__cmd_malformed(err, err_size, "out of memory");

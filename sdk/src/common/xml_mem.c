@@ -70,7 +70,7 @@ XML_Parser eas__xml_parser_new(eas_xml_mem *ctx, char ns_sep)
 	eas_xml_mem *saved = current;
 	current = ctx;
 	ctx->failed = 0;
-	XML_Parser p = XML_ParserCreate_MM(NULL, &suite, sep);
+	XML_Parser p = XML_ParserCreate_MM(NULL, &suite, ns_sep ? sep : NULL);
 	if (p && ctx->failed) {
 		XML_ParserFree(p);
 		p = NULL;
@@ -79,9 +79,14 @@ XML_Parser eas__xml_parser_new(eas_xml_mem *ctx, char ns_sep)
 	if (!p)
 		return NULL;
 	XML_SetParamEntityParsing(p, XML_PARAM_ENTITY_PARSING_NEVER);
-	XML_SetBillionLaughsAttackProtectionMaximumAmplification(p, 20.0f);
-	XML_SetBillionLaughsAttackProtectionActivationThreshold(p, 64u * 1024u);
+	eas__xml_parser_set_amplification(p, EAS_XML_MAX_AMPLIFICATION, EAS_XML_AMPLIFICATION_THRESHOLD);
 	return p;
+}
+
+void eas__xml_parser_set_amplification(XML_Parser p, float max_amplification, unsigned long long threshold)
+{
+	XML_SetBillionLaughsAttackProtectionMaximumAmplification(p, max_amplification);
+	XML_SetBillionLaughsAttackProtectionActivationThreshold(p, threshold);
 }
 
 enum XML_Status eas__xml_parse(eas_xml_mem *ctx, XML_Parser p, const char *data, size_t len,

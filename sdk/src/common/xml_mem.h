@@ -1,7 +1,7 @@
 /*
- * Expat through the eas_mem hooks, and hardened: a small helper for every
- * module that parses XML with expat (Autodiscover; the XML -> WBXML reader
- * has its own copy of the same bridge and can move to this one).
+ * Expat through the eas_mem hooks, and hardened: the one helper every
+ * module that parses XML with expat goes through (Autodiscover, the
+ * XML -> WBXML reader, the protocol 2.5 WAP provisioning policy).
  *
  * Expat's memory suite has no user-data pointer.  Every block gets a header
  * naming the eas_mem it came from, so realloc and free need no context;
@@ -34,13 +34,28 @@ typedef struct eas_xml_mem {
 	int failed;         /* an allocation inside expat failed */
 } eas_xml_mem;
 
+/* The billion laughs protection eas__xml_parser_new sets. */
+#define EAS_XML_MAX_AMPLIFICATION 20.0f
+#define EAS_XML_AMPLIFICATION_THRESHOLD (64u * 1024u)
+
 /*
- * Creates a namespace-aware parser (names arrive as "URI<sep>local")
- * allocating through ctx->mem, with parameter entities off and the billion
- * laughs protection tightened (amplification 20, from 64 KiB).  NULL when
- * memory ran out (nothing is left allocated).
+ * Creates a parser allocating through ctx->mem (ctx->failed is reset),
+ * with parameter entities off and the billion laughs protection tightened
+ * (amplification EAS_XML_MAX_AMPLIFICATION, from
+ * EAS_XML_AMPLIFICATION_THRESHOLD bytes).  ns_sep nonzero: namespace-aware,
+ * names arrive as "URI<ns_sep>local"; '\0': no namespace processing, names
+ * arrive as written.  NULL when memory ran out (any allocation failure
+ * during creation counts; nothing is left allocated).  ctx must stay valid
+ * until eas__xml_parser_free.
  */
 XML_Parser eas__xml_parser_new(eas_xml_mem *ctx, char ns_sep);
+
+/*
+ * Changes p's billion laughs protection: at most max_amplification times
+ * more output than input once threshold bytes were produced.  Does not
+ * allocate; call it before the first eas__xml_parse.
+ */
+void eas__xml_parser_set_amplification(XML_Parser p, float max_amplification, unsigned long long threshold);
 
 /* XML_Parse with ctx published, and lengths beyond INT_MAX split. */
 enum XML_Status eas__xml_parse(eas_xml_mem *ctx, XML_Parser p, const char *data, size_t len,

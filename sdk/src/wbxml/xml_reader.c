@@ -1,32 +1,21 @@
 /*
- * XML -> WBXML.  Expat (namespace-aware, created through the eas_mem hooks)
- * drives an eas_wbxml_encoder.  The start of an element is held back until
- * the next event tells whether it is empty; its text is gathered until the
- * end tag (whitespace-only text is dropped, byte arrays are base64-decoded
- * into OPAQUE).  Everything else streams.
+ * XML -> WBXML.  Expat (namespace-aware, allocating through the eas_mem
+ * hooks by way of common/xml_mem) drives an eas_wbxml_encoder.  The start
+ * of an element is held back until the next event tells whether it is
+ * empty; its text is gathered until the end tag (whitespace-only text is
+ * dropped, byte arrays are base64-decoded into OPAQUE).  Everything else
+ * streams.
  */
-/*
- * expat.h declares the billion-laughs limits only under XML_DTD, the
- * build option every distribution's expat has (Debian's included).
- */
-#ifndef XML_DTD
-#define XML_DTD 1
-#endif
-#include <expat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/xml_mem.h"
 #include "eas/wbxml_xml.h"
 
 #define NS_SEP ' '
 #define DEPTH_CAP 64
-
-#if !defined(XML_MAJOR_VERSION) || XML_MAJOR_VERSION < 2 || \
-	(XML_MAJOR_VERSION == 2 && XML_MINOR_VERSION < 4)
-#error "expat 2.4 or later is needed (billion laughs protection)"
-#endif
 
 struct eas_xml_to_wbxml {
 	eas_mem mem;
@@ -43,83 +32,12 @@ struct eas_xml_to_wbxml {
 	eas_tag pending_tag;
 	int binary;              /* the innermost element is a byte array */
 	int finished;
-	int alloc_failed;        /* an allocation inside expat failed */
+	eas_xml_mem xm;          /* expat allocates through mem; xm.failed: an allocation failed */
 	uint64_t input;          /* XML bytes fed */
 
 	char *text;              /* text of the innermost element */
 	size_t text_len, text_cap;
 };
-
-/* ---- expat allocator bridge ------------------------------------------------- */
-/*
- * Expat's memory suite has no user-data pointer.  Every block gets a header
- * naming the eas_mem it came from, so realloc and free need no context;
- * malloc takes the hooks of the converter that is calling into expat,
- * published in a thread-local variable for the duration of that call.
- * Every failed allocation is also recorded in that converter: expat does
- * not report all of them (some make it quietly lose namespace bindings),
- * so any failure turns the conversion into EAS_E_NOMEM.
- */
-#if defined(__GNUC__) || defined(__clang__)
-#define EAS_THREAD_LOCAL __thread
-#elif defined(_MSC_VER)
-#define EAS_THREAD_LOCAL __declspec(thread)
-#else
-#define EAS_THREAD_LOCAL _Thread_local
-#endif
-
-static EAS_THREAD_LOCAL struct eas_xml_to_wbxml *current;
-
-typedef union block_header {
-	const eas_mem *mem;
-	long double align_ld;
-	void *align_p;
-	long long align_ll;
-} block_header;
-
-static void *alloc_failed(void)
-{
-	if (current)
-		current->alloc_failed = 1;
-	return NULL;
-}
-
-static void *xml_malloc(size_t size)
-{
-	if (!current || size > (size_t)-1 - sizeof(block_header))
-		return alloc_failed();
-	const eas_mem *m = &current->mem;
-	block_header *h = eas__malloc(m, sizeof(*h) + size);
-	if (!h)
-		return alloc_failed();
-	h->mem = m;
-	return h + 1;
-}
-
-static void *xml_realloc(void *ptr, size_t size)
-{
-	if (!ptr)
-		return xml_malloc(size);
-	block_header *h = (block_header *)ptr - 1;
-	const eas_mem *m = h->mem;
-	if (size > (size_t)-1 - sizeof(block_header))
-		return alloc_failed();
-	block_header *n = eas__realloc(m, h, sizeof(*n) + size);
-	if (!n)
-		return alloc_failed();
-	n->mem = m;
-	return n + 1;
-}
-
-static void xml_free(void *ptr)
-{
-	if (!ptr)
-		return;
-	block_header *h = (block_header *)ptr - 1;
-	eas__free(h->mem, h);
-}
-
-static const XML_Memory_Handling_Suite xml_mem_suite = { xml_malloc, xml_realloc, xml_free };
 
 /* ---- errors ----------------------------------------------------------------- */
 
@@ -134,7 +52,7 @@ static int fail(eas_xml_to_wbxml *c, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(c->message, sizeof c->message, fmt, ap);
 	va_end(ap);
-	if (c->alloc_failed) {
+	if (c->xm.failed) {
 		code = EAS_E_NOMEM;
 		snprintf(c->message, sizeof c->message, "out of memory while parsing XML");
 	}
@@ -280,7 +198,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *qname, const XML_Char **a
 	eas_xml_to_wbxml *c = ud;
 	if (c->result)
 		return;
-	if (c->alloc_failed) {
+	if (c->xm.failed) {
 		fail(c, EAS_E_NOMEM, "out of memory while parsing XML");
 		return;
 	}
@@ -460,16 +378,9 @@ int eas_xml_to_wbxml_new(eas_xml_to_wbxml **out, eas_wbxml_sink sink,
 		eas__free(&m, c);
 		return rc;
 	}
-	struct eas_xml_to_wbxml *saved = current;
-	current = c;
-	c->parser = XML_ParserCreate_MM(NULL, &xml_mem_suite, "\x20");
-	current = saved;
-	if (c->parser && c->alloc_failed) {
-		current = c;
-		XML_ParserFree(c->parser);
-		current = saved;
-		c->parser = NULL;
-	}
+	/* Any allocation failure while expat sets itself up is a NULL parser. */
+	c->xm.mem = &c->mem;
+	c->parser = eas__xml_parser_new(&c->xm, NS_SEP);
 	if (!c->parser) {
 		eas_wbxml_encoder_free(c->enc);
 		eas__free(&m, c);
@@ -482,9 +393,7 @@ int eas_xml_to_wbxml_new(eas_xml_to_wbxml **out, eas_wbxml_sink sink,
 	XML_SetEntityDeclHandler(c->parser, on_entity_decl);
 	XML_SetExternalEntityRefHandler(c->parser, on_external_entity);
 	XML_SetSkippedEntityHandler(c->parser, on_skipped_entity);
-	XML_SetParamEntityParsing(c->parser, XML_PARAM_ENTITY_PARSING_NEVER);
-	XML_SetBillionLaughsAttackProtectionMaximumAmplification(c->parser, 20.0f);
-	XML_SetBillionLaughsAttackProtectionActivationThreshold(c->parser, 64u * 1024u);
+	/* Parameter entities off and the billion laughs limits: eas__xml_parser_new. */
 	*out = c;
 	return 0;
 }
@@ -493,12 +402,7 @@ void eas_xml_to_wbxml_free(eas_xml_to_wbxml *c)
 {
 	if (!c)
 		return;
-	if (c->parser) {
-		struct eas_xml_to_wbxml *saved = current;
-		current = c;
-		XML_ParserFree(c->parser);
-		current = saved;
-	}
+	eas__xml_parser_free(&c->xm, c->parser);
 	eas_wbxml_encoder_free(c->enc);
 	eas__free(&c->mem, c->text);
 	eas__free(&c->mem, c);
@@ -507,18 +411,9 @@ void eas_xml_to_wbxml_free(eas_xml_to_wbxml *c)
 /* Runs expat on one chunk (final = 1 for the end of input). */
 static int parse(eas_xml_to_wbxml *c, const char *xml, size_t len, int final)
 {
-	struct eas_xml_to_wbxml *saved = current;
-	current = c;
-	enum XML_Status st = XML_STATUS_OK;
-	do {
-		/* XML_Parse takes an int length. */
-		int n = len > (1u << 30) ? (1 << 30) : (int)len;
-		st = XML_Parse(c->parser, xml, n, final && (size_t)n == len);
-		xml += n;
-		len -= (size_t)n;
-	} while (st == XML_STATUS_OK && len > 0);
-	current = saved;
-	if (c->alloc_failed && c->result != EAS_E_NOMEM) {
+	/* expat allocates through c->xm; lengths beyond INT_MAX go in pieces. */
+	enum XML_Status st = eas__xml_parse(&c->xm, c->parser, xml, len, final);
+	if (c->xm.failed && c->result != EAS_E_NOMEM) {
 		/* Whatever expat or a handler made of it, memory ran out. */
 		c->result = EAS_E_NOMEM;
 		c->err_line = XML_GetCurrentLineNumber(c->parser);
