@@ -19,14 +19,9 @@
  *     error code, a message); no event message and no log line holds the
  *     password (eas/session.h: "never credentials").
  *
- * Known finding, not fixed yet: the session quotes server text in its
- * messages without redacting the credentials (sdk/src/client/session.c,
- * handle_provision's "bad Provision response: %s" and the "bad %s response
- * (%s)" of handle_ok/handle_command, logged by fail_op through log_line), so
- * a server that echoes the password gets it into the log and the event
+ * A server that echoes the password into text the session quotes must not
+ * get it into an event or the log: the session redacts messages
  * (corpus/fuzz_session_response/regress-password-echoed-in-message.wbxml).
- * Until that is fixed the message check is skipped for inputs whose own
- * text holds the password; EAS_FUZZ_STRICT_SECRETS=1 keeps it for all.
  * (Such a server may also get its password-holding PolicyKey echoed back
  * in X-MS-PolicyKey: that goes to the server that sent it, not a leak.)
  *   - the exchange ends within a bound of requests, and nothing leaks (the
@@ -93,7 +88,6 @@ static uint64_t now_ms = 1000;
 /* The input's own text holds the password: the server may echo it back to itself. */
 static int server_sent_password;
 /* ... and messages quoting it are tolerated (the known finding above). */
-static int tolerate_message_leak;
 
 static uint64_t fake_monotonic(void *ud)
 {
@@ -119,7 +113,7 @@ static void fake_log(eas_log_level level, const char *msg, void *ud)
 	(void)level;
 	(void)ud;
 	CHECK(msg != NULL);
-	CHECK(tolerate_message_leak || strstr(msg, PASSWORD) == NULL);
+	CHECK(strstr(msg, PASSWORD) == NULL);
 }
 
 static const eas_platform fake_platform = { EAS_PLATFORM_VERSION, fake_monotonic, fake_wall, fake_random,
@@ -229,7 +223,7 @@ static void events(drive *d)
 	eas_session_event ev;
 	while (eas_session_next_event(d->s, &ev) == 1) {
 		CHECK(ev.message != NULL);
-		CHECK(tolerate_message_leak || strstr(ev.message, PASSWORD) == NULL);
+		CHECK(strstr(ev.message, PASSWORD) == NULL);
 		switch (ev.type) {
 		case EAS_EVENT_VERSION_NEGOTIATED:
 			CHECK(ev.version != 0 && (ev.version & (ev.version - 1)) == 0);
@@ -276,8 +270,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	live_blocks = 0;
 	now_ms = 1000;
 	server_sent_password = input_holds_password(data, size);
-	const char *strict = getenv("EAS_FUZZ_STRICT_SECRETS");
-	tolerate_message_leak = server_sent_password && !(strict && strcmp(strict, "1") == 0);
 
 	eas_mem mem = { m_malloc, m_realloc, m_free, NULL };
 	eas_account a = EAS_ACCOUNT_INIT;

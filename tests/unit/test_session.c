@@ -485,6 +485,7 @@ static void test_malformed_provision_responses(void **state)
 		eas_session_free(s);
 	}
 	static const char *const xml[] = {
+		PROV_NS "<Status>" PASSWORD "</Status></Provision>",                /* the password echoed back */
 		PROV_NS "<Policies/></Provision>",                                  /* no Status */
 		PROV_NS "<Status>3</Status></Provision>",                           /* server error */
 		PROV_NS "<Status>1</Status><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType>"
@@ -495,8 +496,11 @@ static void test_malformed_provision_responses(void **state)
 		connect_to_phase1(s);
 		take_request(s);
 		answer_xml(s, xml[i]);
-		eas_session_event ev = next_event(s);
+		eas_session_event ev = next_event(s); /* asserts the message holds no password */
 		assert_int_equal(ev.type, EAS_EVENT_ERROR);
+		assert_null(strstr(log_text, PASSWORD));
+		if (i == 0)
+			assert_non_null(strstr(ev.message, "[redacted]"));
 		eas_session_free(s);
 	}
 }

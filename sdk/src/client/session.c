@@ -22,6 +22,37 @@
 
 /* ---- events -------------------------------------------------------------- */
 
+/*
+ * Blanks a secret wherever it appears in a message (a hostile or confused
+ * server may echo the password into the text we quote from its answer).
+ */
+static void redact_one(char *msg, size_t size, const char *secret)
+{
+	static const char mask[] = "[redacted]";
+	size_t n = secret ? strlen(secret) : 0;
+	if (n == 0 || !strstr(msg, secret))
+		return;
+	char out[sizeof ((eas__event_slot *)0)->message];
+	size_t o = 0;
+	for (const char *p = msg; *p && o + 1 < sizeof out;) {
+		if (strncmp(p, secret, n) == 0) {
+			for (size_t i = 0; mask[i] && o + 1 < sizeof out; i++)
+				out[o++] = mask[i];
+			p += n;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+	snprintf(msg, size, "%s", out);
+}
+
+static void redact(const eas_session *s, char *msg, size_t size)
+{
+	redact_one(msg, size, s->password);
+	redact_one(msg, size, s->token);
+}
+
 #if defined(__GNUC__)
 __attribute__((format(printf, 3, 4)))
 #endif
@@ -45,6 +76,7 @@ static eas__event_slot *push_event(eas_session *s, eas_event_type type, const ch
 		va_start(ap, fmt);
 		vsnprintf(slot->message, sizeof slot->message, fmt, ap);
 		va_end(ap);
+		redact(s, slot->message, sizeof slot->message);
 	}
 	slot->ev.message = slot->message;
 	return slot;
@@ -67,6 +99,7 @@ static void fail_op(eas_session *s, int error, int http_status, int status, cons
 	va_start(ap, fmt);
 	vsnprintf(slot->message, sizeof slot->message, fmt, ap);
 	va_end(ap);
+	redact(s, slot->message, sizeof slot->message);
 	slot->ev.error = error;
 	slot->ev.http_status = http_status;
 	slot->ev.status = status;
@@ -771,6 +804,7 @@ static void handle_command(eas_session *s)
 		char text[200];
 		eas_command_status_describe(text, sizeof text, s->app_command, (int)status);
 		snprintf(slot->message, sizeof slot->message, "%s", text);
+		redact(s, slot->message, sizeof slot->message);
 	}
 }
 
