@@ -15,233 +15,13 @@
 #include <strings.h>
 #include <cmocka.h>
 
-#include "common/base64.h"
 #include "common/buf.h"
 #include "eas/http.h"
 #include "server/engine.h"
 #include "server/store_sqlite.h"
 #include "testmem.h"
+#include "server_fixture.h"
 #include "xmldoc.h"
-
-#define MAX_WOKEN 16
-
-typedef struct fx {
-	uint64_t now_ms;
-	uint64_t rng;
-	eas_platform plat;
-	eas_mstore *store;
-	eas_server *srv;
-	int64_t alice, bob;
-	eas_server_hold *woken[MAX_WOKEN];
-	size_t nwoken;
-	char log[1 << 16];
-	size_t loglen;
-} fx;
-
-/* ---- fake platform ---------------------------------------------------------- */
-
-static uint64_t clock_ms(void *ud)
-{
-	return ((fx *)ud)->now_ms;
-}
-
-static int64_t wall_s(void *ud)
-{
-	return 1700000000 + (int64_t)(((fx *)ud)->now_ms / 1000u);
-}
-
-static int rnd(unsigned char *buf, size_t len, void *ud)
-{
-	fx *f = ud;
-	for (size_t i = 0; i < len; i++) {
-		f->rng ^= f->rng << 13;
-		f->rng ^= f->rng >> 7;
-		f->rng ^= f->rng << 17;
-		buf[i] = (unsigned char)(f->rng >> 24);
-	}
-	return 0;
-}
-
-static void log_line(eas_log_level level, const char *msg, void *ud)
-{
-	(void)level;
-	fx *f = ud;
-	size_t n = strlen(msg);
-	if (f->loglen + n + 2 < sizeof f->log) {
-		memcpy(f->log + f->loglen, msg, n);
-		f->loglen += n;
-		f->log[f->loglen++] = '\n';
-		f->log[f->loglen] = '\0';
-	}
-}
-
-static void on_wake(eas_server_hold *hold, void *ud)
-{
-	fx *f = ud;
-	assert_true(f->nwoken < MAX_WOKEN);
-	f->woken[f->nwoken++] = hold;
-}
-
-static eas_server *make_server(fx *f, const eas_policy *policy, const eas_mem *mem)
-{
-	eas_server_config cfg = EAS_SERVER_CONFIG_INIT;
-	cfg.store = f->store;
-	cfg.platform = &f->plat;
-	cfg.mem = mem;
-	cfg.policy = policy;
-	cfg.public_url = "https://mail.example.test:8443";
-	cfg.mail_domain = "example.test";
-	cfg.wake = on_wake;
-	cfg.user_data = f;
-	eas_server *srv = NULL;
-	assert_int_equal(eas_server_new(&srv, &cfg), 0);
-	return srv;
-}
-
-static int setup(void **state)
-{
-	fx *f = calloc(1, sizeof *f);
-	f->rng = 0x9E3779B97F4A7C15ull;
-	f->now_ms = 1000000;
-	f->plat.version = EAS_PLATFORM_VERSION;
-	f->plat.monotonic_ms = clock_ms;
-	f->plat.wall_clock_s = wall_s;
-	f->plat.random_bytes = rnd;
-	f->plat.log = log_line;
-	f->plat.user_data = f;
-	eas_mstore_sqlite_options opt = EAS_MSTORE_SQLITE_OPTIONS_INIT;
-	opt.path = ":memory:";
-	opt.platform = &f->plat;
-	opt.pbkdf2_iterations = 10;
-	opt.allow_weak_kdf = 1;
-	assert_int_equal(eas_mstore_sqlite_open(&f->store, &opt), 0);
-	assert_int_equal(f->store->user_add(&f->alice, f->store, "alice", "pw-alice"), 0);
-	assert_int_equal(f->store->user_add(&f->bob, f->store, "bob", "pw-bob"), 0);
-	f->srv = make_server(f, NULL, NULL);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx *f = *state;
-	eas_server_free(f->srv);
-	f->store->destroy(f->store);
-	free(f);
-	return 0;
-}
-
-/* ---- requests ---------------------------------------------------------------- */
-
-typedef struct call {
-	const char *method;      /* default POST */
-	const char *path;        /* default the EAS path */
-	const char *cmd;         /* plain query Cmd */
-	const char *user;        /* default alice */
-	const char *password;    /* default pw-<user> */
-	int no_auth;
-	const char *bearer;
-	const char *query_user;  /* User= in the query; default user */
-	const char *device;      /* default DEV1 */
-	const char *version;     /* MS-ASProtocolVersion; default 14.1; "" = none */
-	const char *policy_key;  /* X-MS-PolicyKey */
-	const char *raw_query;   /* instead of the plain query */
-	const char *xml;         /* body from XML */
-	const char *raw_body;    /* body as it is */
-	int too_large;
-	const char *host;
-} call;
-
-typedef struct reply {
-	eas_server_response r;
-	eas_tree *tree;
-	const eas_node *root;
-	char *xml;
-} reply;
-
-static void do_call(fx *f, const call *c, reply *out)
-{
-	memset(out, 0, sizeof *out);
-	const char *user = c->user ? c->user : "alice";
-	char password[64];
-	snprintf(password, sizeof password, "%s", c->password ? c->password : (strcmp(user, "alice") == 0 ? "pw-alice" : "pw-bob"));
-	eas_http_header headers[8];
-	size_t nh = 0;
-	char auth[400];
-	if (c->bearer) {
-		snprintf(auth, sizeof auth, "Bearer %s", c->bearer);
-		headers[nh++] = (eas_http_header){ "Authorization", auth };
-	} else if (!c->no_auth) {
-		char plain[200], b64[300];
-		snprintf(plain, sizeof plain, "%s:%s", user, password);
-		eas__base64_encode(b64, (const uint8_t *)plain, strlen(plain));
-		snprintf(auth, sizeof auth, "Basic %s", b64);
-		headers[nh++] = (eas_http_header){ "Authorization", auth };
-	}
-	const char *version = c->version ? c->version : "14.1";
-	if (*version)
-		headers[nh++] = (eas_http_header){ "MS-ASProtocolVersion", version };
-	if (c->policy_key)
-		headers[nh++] = (eas_http_header){ "X-MS-PolicyKey", c->policy_key };
-	headers[nh++] = (eas_http_header){ "User-Agent", "test-agent/1.0" };
-	if (c->host)
-		headers[nh++] = (eas_http_header){ "Host", c->host };
-	char query[512] = "";
-	if (c->raw_query)
-		snprintf(query, sizeof query, "%s", c->raw_query);
-	else if (c->cmd)
-		snprintf(query, sizeof query, "Cmd=%s&User=%s&DeviceId=%s&DeviceType=SmartPhone", c->cmd,
-			 c->query_user ? c->query_user : user, c->device ? c->device : "DEV1");
-	eas_buf body;
-	eas_buf_init(&body, NULL, 0);
-	if (c->xml) {
-		eas_buf_free(&body);
-		xmldoc_to_wbxml(&body, c->xml);
-	} else if (c->raw_body) {
-		eas_buf_append(&body, c->raw_body, strlen(c->raw_body));
-	}
-	eas_server_request req;
-	memset(&req, 0, sizeof req);
-	req.method = c->method ? c->method : "POST";
-	req.path = c->path ? c->path : EAS_SERVER_PATH;
-	req.query = query[0] ? query : NULL;
-	req.query_len = strlen(query);
-	req.headers = headers;
-	req.header_count = nh;
-	req.body = body.data;
-	req.body_len = body.len;
-	req.body_too_large = c->too_large;
-	req.remote = "127.0.0.1";
-	assert_int_equal(eas_server_handle(f->srv, &req, &out->r), 0);
-	eas_buf_free(&body);
-}
-
-/* Parses a WBXML body into out->tree / out->xml. */
-static void parse_body(reply *out)
-{
-	if (out->r.status != 200 || out->r.body_len == 0)
-		return;
-	char err[200];
-	if (eas_tree_parse(&out->tree, out->r.body, out->r.body_len, 0, NULL, err, sizeof err) == 0) {
-		out->root = eas_tree_root(out->tree);
-		out->xml = xmldoc_from_wbxml(out->r.body, out->r.body_len);
-	}
-}
-
-static void call_wbxml(fx *f, const call *c, reply *out)
-{
-	do_call(f, c, out);
-	parse_body(out);
-}
-
-static void reply_free(reply *r)
-{
-	eas_server_response_clear(&r->r);
-	eas_tree_free(r->tree);
-	free(r->xml);
-	memset(r, 0, sizeof *r);
-}
-
 
 /* Text of the first <tag> in the compact XML, copied into out ("" when missing). */
 static const char *xml_text(const reply *r, const char *tag, char *out, size_t size)
@@ -308,8 +88,6 @@ static void default_folder(fx *f, int64_t user, uint32_t type, char *out)
 	assert_int_equal(f->store->folder_find_default(&folder, f->store, user, type), 0);
 	strcpy(out, folder.server_id);
 }
-
-
 
 #define NS "xmlns=\"AirSync:\" xmlns:email=\"Email:\""
 
@@ -632,11 +410,11 @@ static void test_several_collections(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_initial_and_paging, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay_and_stale, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_client_commands, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_two_users, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_several_collections, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_initial_and_paging, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_and_stale, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_client_commands, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_two_users, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_several_collections, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
