@@ -663,7 +663,6 @@ static void finish_provisioning(eas_session *s, const char *key)
 {
 	snprintf(s->policy_key, sizeof s->policy_key, "%s", key ? key : "0");
 	s->temp_key[0] = '\0';
-	s->provisioning_done = 1;
 	eas__event_slot *slot = push_event(s, EAS_EVENT_PROVISIONED, "provisioned");
 	snprintf(slot->policy_key, sizeof slot->policy_key, "%s", s->policy_key);
 	slot->ev.policy_key = slot->policy_key;

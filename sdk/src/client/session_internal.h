@@ -63,7 +63,6 @@ struct eas_session {
 
 	/* The operation. */
 	eas__step step;
-	int provisioning_done;
 	/* The app command of eas_session_send, kept to resend after provisioning. */
 	eas_command app_command;
 	eas_buf app_body;
