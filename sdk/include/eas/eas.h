@@ -12,5 +12,7 @@
 #include "eas/autodiscover.h"
 #include "eas/policy.h"
 #include "eas/status.h"
+#include "eas/session.h"
+#include "eas/sync.h"
 
 #endif /* EAS_EAS_H */

@@ -116,7 +116,21 @@ typedef enum eas_event_type {
 	 * root's Status (0 when the body has none or is empty); the body is at
 	 * eas_session_response_data().
 	 */
-	EAS_EVENT_RESPONSE
+	EAS_EVENT_RESPONSE,
+	/* eas/sync.h: the folder hierarchy is up to date (count = folders changed). */
+	EAS_EVENT_FOLDERS_SYNCED,
+	/* A Sync response was applied: folder_id, added/changed/deleted so far, bytes so far. */
+	EAS_EVENT_SYNC_PROGRESS,
+	/* eas_session_sync finished: added/changed/deleted/bytes are the totals. */
+	EAS_EVENT_SYNC_DONE,
+	/* Push: a Ping said these folders changed (count; folder_id is the first); a Sync follows. */
+	EAS_EVENT_PUSH,
+	/* GetItemEstimate: folder_id and estimate (one event per folder). */
+	EAS_EVENT_ESTIMATE,
+	/* SendMail accepted by the server. */
+	EAS_EVENT_MAIL_SENT,
+	/* Attachment fetched: bytes = its size. */
+	EAS_EVENT_FETCHED
 } eas_event_type;
 
 struct eas_policy;
@@ -132,6 +146,12 @@ typedef struct eas_session_event {
 	const char *url;             /* EAS_EVENT_REDIRECT */
 	const char *policy_key;      /* EAS_EVENT_PROVISIONED */
 	const struct eas_policy *policy; /* EAS_EVENT_POLICY */
+	/* Synchronization events (eas/sync.h). */
+	const char *folder_id;       /* SYNC_PROGRESS, PUSH, ESTIMATE */
+	uint64_t added, changed, deleted; /* SYNC_PROGRESS, SYNC_DONE */
+	uint64_t bytes;              /* SYNC_PROGRESS, SYNC_DONE, FETCHED */
+	uint64_t count;              /* FOLDERS_SYNCED, PUSH */
+	uint64_t estimate;           /* ESTIMATE */
 } eas_session_event;
 
 #define EAS_SESSION_OPTIONS_VERSION 1
