@@ -130,8 +130,18 @@ static const char schema_v1[] =
 	" obj_id INTEGER NOT NULL, server_id TEXT NOT NULL, modseq INTEGER NOT NULL,"
 	" PRIMARY KEY(state_id, obj_id)) WITHOUT ROWID;";
 
+/* v2: faults to answer with instead of serving ("eas-server inject"); device_id/command NULL = any */
+static const char schema_v2[] =
+	"CREATE TABLE faults("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+	" device_id TEXT, command TEXT COLLATE NOCASE,"
+	" http_status INTEGER NOT NULL DEFAULT 0, retry_after INTEGER NOT NULL DEFAULT 0, location TEXT,"
+	" eas_status INTEGER NOT NULL DEFAULT 0, remaining INTEGER NOT NULL, created INTEGER NOT NULL);"
+	"CREATE INDEX faults_user ON faults(user_id);";
+
 /* migrations[i] takes the schema from version i to i + 1. */
-static const char *const migrations[] = { schema_v1 };
+static const char *const migrations[] = { schema_v1, schema_v2 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ------------------------------------------------------------------ */
@@ -291,7 +301,18 @@ static const char *const migrations[] = { schema_v1 };
 	X(H_ADDS, Q_H_ADDS " ORDER BY t.depth, f.id") \
 	X(HC_DELETES, "SELECT count(*) FROM (" Q_H_DELETES ")") \
 	X(HC_CHANGES, "SELECT count(*) FROM (" Q_H_CHANGES ")") \
-	X(HC_ADDS, Q_H_ADDS_COUNT)
+	X(HC_ADDS, Q_H_ADDS_COUNT) \
+	X(FAULT_INSERT, "INSERT INTO faults(user_id, device_id, command, http_status, retry_after, location," \
+		" eas_status, remaining, created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)") \
+	X(FAULT_CLEAR, "DELETE FROM faults WHERE user_id = ?1 AND (?2 IS NULL OR device_id = ?2)") \
+	X(FAULT_FIND, "SELECT " FAULT_COLS " FROM faults WHERE user_id = ?1 AND remaining > 0" \
+		" AND (device_id IS NULL OR device_id = ?2) AND (command IS NULL OR command = ?3)" \
+		" ORDER BY device_id IS NULL, id LIMIT 1") \
+	X(FAULT_USE, "UPDATE faults SET remaining = remaining - 1 WHERE id = ?1 AND user_id = ?2 AND remaining > 0") \
+	X(FAULT_DROP, "DELETE FROM faults WHERE id = ?1 AND user_id = ?2 AND remaining <= 0") \
+	X(FAULT_LIST, "SELECT " FAULT_COLS " FROM faults WHERE user_id = ?1 ORDER BY id")
+
+#define FAULT_COLS "id, device_id, command, http_status, retry_after, location, eas_status, remaining"
 
 #define Q_H_ADDS_COUNT FOLDER_TREE("?2") "SELECT count(*) FROM t JOIN folders f ON f.id = t.id" \
 	" WHERE NOT EXISTS (SELECT 1 FROM synced s WHERE s.state_id = ?1 AND s.obj_id = f.id)"
@@ -2793,6 +2814,118 @@ static int m_sync_commit(eas_mstore *m, eas_mstore_sync *y, const uint8_t *respo
 	return rc;
 }
 
+/* ---- faults (misbehaviour on demand) --------------------------------------------------- */
+
+static void fill_fault(eas_mstore_fault *f, sqlite3_stmt *st)
+{
+	memset(f, 0, sizeof *f);
+	f->id = sqlite3_column_int64(st, 0);
+	const char *t = col_text(st, 1);
+	snprintf(f->device_id, sizeof f->device_id, "%s", t ? t : "");
+	t = col_text(st, 2);
+	snprintf(f->command, sizeof f->command, "%s", t ? t : "");
+	f->http_status = (uint32_t)sqlite3_column_int64(st, 3);
+	f->retry_after = (uint32_t)sqlite3_column_int64(st, 4);
+	t = col_text(st, 5);
+	snprintf(f->location, sizeof f->location, "%s", t ? t : "");
+	f->eas_status = (uint32_t)sqlite3_column_int64(st, 6);
+	f->remaining = (uint32_t)sqlite3_column_int64(st, 7);
+}
+
+static int m_fault_add(eas_mstore *m, int64_t user_id, const eas_mstore_fault *f)
+{
+	sq *s = SQ(m);
+	clear_err(s);
+	if (!f || f->remaining == 0 || (f->http_status && (f->http_status < 400 || f->http_status > 599)) ||
+	    (!f->http_status && !f->eas_status) || (f->device_id[0] && !valid_device(f->device_id)) ||
+	    (f->command[0] && !eas_mstore_valid_text(f->command, EAS_MSTORE_FAULT_COMMAND_MAX)) ||
+	    (f->location[0] && !eas_mstore_valid_text(f->location, EAS_MSTORE_FAULT_LOCATION_MAX)) ||
+	    !memchr(f->device_id, 0, sizeof f->device_id) || !memchr(f->command, 0, sizeof f->command) ||
+	    !memchr(f->location, 0, sizeof f->location))
+		return EAS_E_INVALID;
+	int rc = tx_begin(s);
+	if (rc)
+		return rc;
+	rc = user_exists(s, user_id);
+	if (!rc)
+		rc = run(s, ST_FAULT_INSERT, "ittiitiii", user_id, f->device_id[0] ? f->device_id : NULL,
+			 f->command[0] ? f->command : NULL, (int64_t)f->http_status, (int64_t)f->retry_after,
+			 f->location[0] ? f->location : NULL, (int64_t)f->eas_status, (int64_t)f->remaining, now_s(s));
+	return tx_end(s, rc);
+}
+
+static int m_fault_clear(eas_mstore *m, int64_t user_id, const char *device_id)
+{
+	sq *s = SQ(m);
+	clear_err(s);
+	int rc = tx_begin(s);
+	if (rc)
+		return rc;
+	rc = run(s, ST_FAULT_CLEAR, "it", user_id, device_id);
+	return tx_end(s, rc);
+}
+
+/* The first applicable fault, read only: 1 found, 0 none, < 0 error. */
+static int fault_find(eas_mstore_fault *out, sq *s, int64_t user_id, const char *device_id, const char *command)
+{
+	sqlite3_stmt *st;
+	int rc = prep(&st, s, ST_FAULT_FIND, "itt", user_id, device_id ? device_id : "", command ? command : "");
+	if (rc)
+		return rc;
+	rc = step(s, st);
+	if (rc == 1) {
+		fill_fault(out, st);
+		done(st);
+	}
+	return rc;
+}
+
+static int m_fault_take(eas_mstore_fault *out, eas_mstore *m, int64_t user_id, const char *device_id,
+			const char *command)
+{
+	sq *s = SQ(m);
+	clear_err(s);
+	if (!out)
+		return EAS_E_INVALID;
+	/* the common case, nothing to inject, costs one indexed read and no write lock */
+	int rc = fault_find(out, s, user_id, device_id, command);
+	if (rc <= 0)
+		return rc < 0 ? rc : EAS_E_NOTFOUND;
+	rc = tx_begin(s);
+	if (rc)
+		return rc;
+	/* look again under the write lock: another process may have used it up meanwhile */
+	rc = fault_find(out, s, user_id, device_id, command);
+	if (rc == 0)
+		rc = EAS_E_NOTFOUND;
+	else if (rc == 1)
+		rc = run(s, ST_FAULT_USE, "ii", out->id, user_id);
+	if (!rc)
+		rc = run(s, ST_FAULT_DROP, "ii", out->id, user_id);
+	return tx_end(s, rc);
+}
+
+static int m_fault_list(eas_mstore *m, int64_t user_id, eas_mstore_fault_fn fn, void *ud)
+{
+	sq *s = SQ(m);
+	clear_err(s);
+	if (!fn)
+		return EAS_E_INVALID;
+	sqlite3_stmt *st;
+	int rc = prep(&st, s, ST_FAULT_LIST, "i", user_id);
+	if (rc)
+		return rc;
+	while ((rc = step(s, st)) == 1) {
+		eas_mstore_fault f;
+		fill_fault(&f, st);
+		if (fn(&f, ud)) {
+			done(st);
+			return EAS_E_CALLBACK;
+		}
+	}
+	return rc;
+}
+
 /* ---- open ---------------------------------------------------------------------------- */
 
 static int migrate(sq *s, const eas_mstore_sqlite_options *o)
@@ -2916,6 +3049,10 @@ int eas_mstore_sqlite_open(eas_mstore **out, const eas_mstore_sqlite_options *o)
 	b->sync_pending = m_sync_pending;
 	b->sync_seen = m_sync_seen;
 	b->sync_commit = m_sync_commit;
+	b->fault_add = m_fault_add;
+	b->fault_clear = m_fault_clear;
+	b->fault_take = m_fault_take;
+	b->fault_list = m_fault_list;
 
 	int rc = random_bytes(s, s->dummy_salt, sizeof s->dummy_salt);
 	if (rc)

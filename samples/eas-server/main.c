@@ -12,6 +12,7 @@
  *   eas-server wipe USER DEVICE-ID --data-dir DIR [--account-only]
  *   eas-server devices USER --data-dir DIR
  *   eas-server token issue USER --data-dir DIR [--lifetime SECONDS]
+ *   eas-server inject USER ... --data-dir DIR          (inject.c: misbehaviour on demand)
  *
  * Passwords come only from files ("-" = standard input), never from argv.
  *
@@ -80,7 +81,10 @@ static void usage(void)
 	      "  eas-server wipe USER DEVICE-ID --data-dir DIR [--account-only]\n"
 	      "  eas-server devices USER --data-dir DIR\n"
 	      "  eas-server token issue USER --data-dir DIR [--lifetime SECONDS]\n"
-	      "  eas-server seed-demo USER --emails N --data-dir DIR [--password-file F]\n",
+	      "  eas-server seed-demo USER --emails N --data-dir DIR [--password-file F]\n"
+	      "  eas-server inject USER [--device ID] [--command NAME] (--http CODE [--retry-after S]\n"
+	      "                    [--location URL] | --eas-status N) [--count N] --data-dir DIR\n"
+	      "  eas-server inject USER (--clear [--device ID] | --list) --data-dir DIR\n",
 	      stderr);
 	exit(2);
 }
@@ -813,6 +817,7 @@ static int cmd_serve(int argc, char **argv)
 }
 
 int eas_server_seed_demo_main(int argc, char **argv);
+int eas_server_inject_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -821,6 +826,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "seed-demo") == 0)
 		return eas_server_seed_demo_main(argc, argv);
+	if (strcmp(cmd, "inject") == 0)
+		return eas_server_inject_main(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc, argv);
 	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "wipe") == 0 ||

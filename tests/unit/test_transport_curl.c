@@ -27,95 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mbedtls/base64.h>
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/entropy.h>
-#include <mbedtls/oid.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/sha256.h>
-#include <mbedtls/x509_crt.h>
-
 #include <microhttpd.h>
 
 #include "eas/transport_curl.h"
+#include "test_cert.h"
 #include "testmem.h"
 
-/* ---- certificates (mbedTLS) -------------------------------------------------- */
-
-typedef struct test_cert {
-	char cert_pem[4096];
-	char key_pem[4096];
-	char pin[128];     /* "sha256//..." of the public key */
-	char path[64];     /* cert_pem written to a temp file */
-} test_cert;
+/* ---- certificates (tests/support/test_cert.c, made with mbedTLS) ------------- */
 
 static test_cert good_cert;  /* names 127.0.0.1 */
 static test_cert other_cert; /* names 10.9.8.7 / other.invalid */
-
-static void make_cert(test_cert *out, const char *subject, const unsigned char *san,
-		      size_t san_len, const char *seed)
-{
-	mbedtls_entropy_context ent;
-	mbedtls_ctr_drbg_context drbg;
-	mbedtls_pk_context key;
-	mbedtls_x509write_cert crt;
-	mbedtls_mpi serial;
-	mbedtls_entropy_init(&ent);
-	mbedtls_ctr_drbg_init(&drbg);
-	mbedtls_pk_init(&key);
-	mbedtls_x509write_crt_init(&crt);
-	mbedtls_mpi_init(&serial);
-
-	assert_int_equal(mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &ent,
-					       (const unsigned char *)seed, strlen(seed)), 0);
-	assert_int_equal(mbedtls_pk_setup(&key, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY)), 0);
-	assert_int_equal(mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1, mbedtls_pk_ec(key),
-					     mbedtls_ctr_drbg_random, &drbg), 0);
-	mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-	mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_crt_set_subject_key(&crt, &key);
-	mbedtls_x509write_crt_set_issuer_key(&crt, &key);
-	assert_int_equal(mbedtls_x509write_crt_set_subject_name(&crt, subject), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_issuer_name(&crt, subject), 0);
-	assert_int_equal(mbedtls_mpi_read_string(&serial, 10, "4242"), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_serial(&crt, &serial), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_validity(&crt, "20200101000000",
-							    "20491231235959"), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&crt, 1, 0), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_subject_key_identifier(&crt), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_authority_key_identifier(&crt), 0);
-	assert_int_equal(mbedtls_x509write_crt_set_extension(
-				 &crt, MBEDTLS_OID_SUBJECT_ALT_NAME,
-				 MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_ALT_NAME), 0, san, san_len), 0);
-	assert_int_equal(mbedtls_x509write_crt_pem(&crt, (unsigned char *)out->cert_pem,
-						   sizeof out->cert_pem, mbedtls_ctr_drbg_random,
-						   &drbg), 0);
-	assert_int_equal(mbedtls_pk_write_key_pem(&key, (unsigned char *)out->key_pem,
-						  sizeof out->key_pem), 0);
-
-	/* pin: sha256 of the DER SubjectPublicKeyInfo (written at the END of der) */
-	unsigned char der[512], hash[32], b64[64];
-	int len = mbedtls_pk_write_pubkey_der(&key, der, sizeof der);
-	assert_true(len > 0);
-	assert_int_equal(mbedtls_sha256_ret(der + sizeof der - (size_t)len, (size_t)len, hash, 0), 0);
-	size_t olen = 0;
-	assert_int_equal(mbedtls_base64_encode(b64, sizeof b64, &olen, hash, sizeof hash), 0);
-	snprintf(out->pin, sizeof out->pin, "sha256//%.*s", (int)olen, (const char *)b64);
-
-	snprintf(out->path, sizeof out->path, "/tmp/eas-test-ca-XXXXXX");
-	int fd = mkstemp(out->path);
-	assert_true(fd >= 0);
-	size_t n = strlen(out->cert_pem);
-	assert_int_equal(write(fd, out->cert_pem, n), (ssize_t)n);
-	close(fd);
-
-	mbedtls_mpi_free(&serial);
-	mbedtls_x509write_crt_free(&crt);
-	mbedtls_pk_free(&key);
-	mbedtls_ctr_drbg_free(&drbg);
-	mbedtls_entropy_free(&ent);
-}
 
 /* ---- the in-process server (libmicrohttpd) ------------------------------------ */
 
@@ -1541,8 +1462,8 @@ static int group_setup(void **state)
 		0x30, 0x15, 0x87, 0x04, 10, 9, 8, 7, 0x82, 0x0d, 'o', 't', 'h', 'e', 'r',
 		'.', 'i', 'n', 'v', 'a', 'l', 'i', 'd'
 	};
-	make_cert(&good_cert, "CN=127.0.0.1,O=libeas test", san_good, sizeof san_good, "good");
-	make_cert(&other_cert, "CN=other.invalid,O=libeas test", san_other, sizeof san_other,
+	test_cert_make(&good_cert, "CN=127.0.0.1,O=libeas test", san_good, sizeof san_good, "good");
+	test_cert_make(&other_cert, "CN=other.invalid,O=libeas test", san_other, sizeof san_other,
 		  "other");
 	server_start(&plain_srv, NULL);
 	server_start(&tls_srv, &good_cert);
@@ -1556,8 +1477,8 @@ static int group_teardown(void **state)
 	server_stop(&plain_srv);
 	server_stop(&tls_srv);
 	server_stop(&other_srv);
-	unlink(good_cert.path);
-	unlink(other_cert.path);
+	test_cert_remove(&good_cert);
+	test_cert_remove(&other_cert);
 	return 0;
 }
 

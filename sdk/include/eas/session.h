@@ -163,8 +163,18 @@ typedef struct eas_session_options {
 	unsigned max_redirects;       /* 451 follows per request (default 5) */
 	unsigned max_retries;         /* 503/500 retries per request (default 4) */
 	uint32_t request_timeout_ms;  /* per request (default 120000) */
+	/*
+	 * 1: send the MS-ASHTTP base64-encoded query, as Microsoft's clients do
+	 * with 12.1 and later; the protocol version and policy key then travel
+	 * in the query instead of the MS-ASProtocolVersion and X-MS-PolicyKey
+	 * headers.  A request the base64 form cannot carry goes plain: protocol
+	 * 2.5 and 12.0, the legacy commands, and a policy key that is not a
+	 * decimal number below 2^32.  0 (default): always the plain query,
+	 * which every server accepts.
+	 */
+	int base64_query;
 } eas_session_options;
-#define EAS_SESSION_OPTIONS_INIT { EAS_SESSION_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0 }
+#define EAS_SESSION_OPTIONS_INIT { EAS_SESSION_OPTIONS_VERSION, NULL, NULL, 0, 0, 0, 0, 0 }
 
 /*
  * Creates a session for an account.  The account's strings are copied.

@@ -54,6 +54,19 @@ typedef struct eas_sync_callbacks {
 	/* A Delete (soft = 1: SoftDelete, the item left the filter window). */
 	int (*item_deleted)(const char *folder_id, const char *server_id, int soft, void *user_data);
 	void *user_data;
+	/*
+	 * Optional (added after user_data so older initialisers stay valid):
+	 * the server accepted a queued ADD: server_id is the ServerId it gave
+	 * change->client_id (item_changed follows with the stored item).
+	 */
+	int (*client_added)(const eas_store_change *change, const char *server_id, void *user_data);
+	/*
+	 * Optional: the changes seen since the last commit were rolled back (the
+	 * connection broke in the middle of a response, a callback failed).  An
+	 * app that applied them to its own database undoes them here, or relies
+	 * on them coming again: the request is repeated with the same SyncKey.
+	 */
+	void (*rolled_back)(void *user_data);
 } eas_sync_callbacks;
 
 #define EAS_SYNC_SETTINGS_VERSION 1
@@ -101,8 +114,22 @@ EAS_EXTERN int eas_session_sync(eas_session *s, const char *const *folder_ids, s
  */
 EAS_EXTERN int eas_session_push(eas_session *s, const char *network);
 
-/* Queues a local change in the store (durable on return) and wakes push. */
+/*
+ * Queues a local change in the store (durable on return) and wakes push.
+ * EAS_E_STATE without a store or from inside a sync callback (the change
+ * would join the response's transaction).  During push the Ping in flight
+ * is to be cancelled at once: eas_session_run() does it; an app that
+ * carries requests itself checks eas_session_interrupt_pending().
+ */
 EAS_EXTERN int eas_session_queue_change(eas_session *s, const eas_store_change *change, int64_t *id_out);
+
+/*
+ * 1 when the request in flight (a Ping) should be cancelled now because the
+ * engine has better to do: cancel it in the transport and end it with
+ * eas_session_response_end(s, EAS_E_CANCELLED); push then goes on (it Syncs
+ * the local changes and Pings again) instead of failing.
+ */
+EAS_EXTERN int eas_session_interrupt_pending(const eas_session *s);
 
 /* GetItemEstimate for folders: one EAS_EVENT_ESTIMATE per folder (folder_id, estimate). */
 EAS_EXTERN int eas_session_estimate(eas_session *s, const char *const *folder_ids, size_t count);

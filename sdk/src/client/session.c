@@ -88,6 +88,29 @@ static void log_line(eas_session *s, eas_log_level level, const char *msg)
 		s->platform->log(level, msg, s->platform->user_data);
 }
 
+/*
+ * The request handed out: its line at DEBUG, each header at TRACE.  The
+ * Authorization value is never written (it is the credential itself, or its
+ * base64), and every line is redacted like an event message.
+ */
+static void log_request(eas_session *s)
+{
+	if (!s->platform->log)
+		return;
+	const eas_http_request *r = &s->request;
+	char line[512];
+	snprintf(line, sizeof line, "%s %s (%llu body bytes)", r->method, r->url, (unsigned long long)r->body_length);
+	redact(s, line, sizeof line);
+	log_line(s, EAS_LOG_DEBUG, line);
+	for (size_t i = 0; i < r->header_count; i++) {
+		const char *name = r->headers[i].name;
+		snprintf(line, sizeof line, "  %s: %s", name,
+			 eas__http_ascii_ieq(name, "Authorization") ? "[redacted]" : r->headers[i].value);
+		redact(s, line, sizeof line);
+		log_line(s, EAS_LOG_TRACE, line);
+	}
+}
+
 /* Ends the operation with an error event. */
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
@@ -106,6 +129,12 @@ static void fail_op(eas_session *s, int error, int http_status, int status, cons
 	log_line(s, EAS_LOG_WARN, slot->message);
 	s->step = EAS__STEP_IDLE;
 	s->request_ready = 0;
+	if (s->op) { /* the sync layer's operation ends with it */
+		const eas__op *op = s->op;
+		s->op = NULL;
+		if (op->on_failure)
+			op->on_failure(s, error, op->ctx);
+	}
 }
 
 /* ---- creation ------------------------------------------------------------ */
@@ -232,6 +261,8 @@ void eas_session_free(eas_session *s)
 {
 	if (!s)
 		return;
+	if (s->sync_free)
+		s->sync_free(s);
 	clear_request(s);
 	eas_buf_free(&s->body);
 	eas_buf_free(&s->response);
@@ -276,6 +307,35 @@ static int fetch_token(eas_session *s, int refresh)
 }
 
 /*
+ * Whether this request goes with the base64 query, filling in what only that
+ * form carries.  It needs 12.1 or later and a command with a base64 code, and
+ * it holds the policy key as a 32-bit number: a key that is not a decimal
+ * number below 2^32 sends the request plain instead.  Ping goes without the
+ * key, as with the X-MS-PolicyKey header.
+ */
+static int use_base64(const eas_session *s, eas_command command, const char *key, eas_http_query *q)
+{
+	if (!s->opt.base64_query || !EAS_COMMAND_HAS_CODE(command) ||
+	    !(s->version & EAS_PROTO_FROM(EAS_PROTO_12_1)))
+		return 0;
+	if (key && command != EAS_CMD_PING) {
+		uint64_t v = 0;
+		size_t n = strlen(key);
+		if (n == 0 || n > 10 || strspn(key, "0123456789") != n)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			v = v * 10 + (uint64_t)(key[i] - '0');
+		if (v > UINT32_MAX)
+			return 0;
+		q->policy_key = (uint32_t)v;
+		q->has_policy_key = 1;
+	}
+	q->protocol_version = s->version;
+	q->locale = 0x0409; /* en-US, as in the specification's example; the body sets no locale */
+	return 1;
+}
+
+/*
  * Prepares the next request: method OPTIONS (write = NULL) or POST of the
  * command with the body `write` produces.  The request waits in
  * request_ready until next_request hands it out.
@@ -302,8 +362,16 @@ static int build_request(eas_session *s, eas_command command, body_writer write)
 			return rc;
 	}
 
-	/* Request line: the plain query, which every version accepts. */
+	/* The policy key: none on OPTIONS and phase 1, the temporary one in phase 2. */
+	const char *key = write && strcmp(s->policy_key, "0") != 0 ? s->policy_key : NULL;
+	if (s->step == EAS__STEP_PROVISION_ACK && s->temp_key[0])
+		key = s->temp_key;
+	if (s->step == EAS__STEP_PROVISION)
+		key = NULL;
+
+	/* Request line: the plain query (every version), or base64 when asked and possible. */
 	char *query = NULL;
+	int base64 = 0;
 	if (write) {
 		eas_http_query q = EAS_HTTP_QUERY_INIT;
 		q.command = command;
@@ -311,7 +379,12 @@ static int build_request(eas_session *s, eas_command command, body_writer write)
 		q.device_id = (const uint8_t *)s->device_id;
 		q.device_id_len = strlen(s->device_id);
 		q.device_type = s->device_type;
-		rc = eas_http_query_encode_plain(&query, &q, &s->mem);
+		if (s->step == EAS__STEP_COMMAND && s->op && s->op->fill_query &&
+		    (rc = s->op->fill_query(&q, s->op->ctx)) != 0)
+			return rc;
+		base64 = use_base64(s, command, key, &q);
+		rc = base64 ? eas_http_query_encode_base64(&query, &q, &s->mem)
+			    : eas_http_query_encode_plain(&query, &q, &s->mem);
 		if (rc)
 			return rc;
 	}
@@ -331,13 +404,13 @@ static int build_request(eas_session *s, eas_command command, body_writer write)
 	p.options_request = write == NULL;
 	p.command = command;
 	p.protocol_version = s->version;
-	p.policy_key = write && strcmp(s->policy_key, "0") != 0 ? s->policy_key : NULL;
-	if (s->step == EAS__STEP_PROVISION_ACK && s->temp_key[0])
-		p.policy_key = s->temp_key;
-	if (s->step == EAS__STEP_PROVISION)
-		p.policy_key = NULL; /* phase 1 goes without a key */
+	p.base64_query = base64; /* the query then carries the version and key */
+	p.policy_key = key;
 	p.user_agent = s->user_agent;
-	p.has_body = write != NULL;
+	/* An empty command body (a Ping or Sync repeating the last one) has no Content-Type. */
+	p.has_body = write != NULL && (write != RAW_BODY || s->body.len > 0);
+	if (s->step == EAS__STEP_COMMAND && s->op)
+		p.content_type = s->op->content_type;
 	p.auth = s->token_fn ? EAS__HTTP_AUTH_BEARER : EAS__HTTP_AUTH_BASIC;
 	p.user = s->user;
 	p.password = s->password;
@@ -355,7 +428,8 @@ static int build_request(eas_session *s, eas_command command, body_writer write)
 	r.body_length = write ? s->body.len : 0;
 	if (write && !r.body)
 		r.body = (const unsigned char *)""; /* an empty POST still has a body */
-	r.timeout_ms = s->opt.request_timeout_ms;
+	r.timeout_ms = s->step == EAS__STEP_COMMAND && s->op && s->op->timeout_ms ? s->op->timeout_ms
+									    : s->opt.request_timeout_ms;
 	s->request = r;
 	s->request_ready = 1;
 	s->not_before = 0;
@@ -497,8 +571,100 @@ int eas_session_send(eas_session *s, eas_command command, const uint8_t *body, s
 	s->app_command = command;
 	s->resume_command = 0;
 	s->reprovisioned = 0;
+	s->status_retries = 0;
+	s->op = NULL;
 	start_step(s, EAS__STEP_COMMAND);
 	return 0;
+}
+
+/* ---- for the sync layer (session_internal.h) --------------------------------- */
+
+int eas__session_op_send(eas_session *s, const eas__op *op, eas_command command, const uint8_t *body, size_t len,
+			 uint64_t delay_ms)
+{
+	if (!s || !op || !op->on_response || (!body && len))
+		return EAS_E_INVALID;
+	if (s->in_flight || (s->step != EAS__STEP_IDLE && !(s->step == EAS__STEP_COMMAND && s->op == op)))
+		return EAS_E_STATE;
+	if (!s->version)
+		return EAS_E_STATE;
+	if (s->have_caps && s->caps.has_commands) {
+		char msg[160];
+		if (eas__http_caps_check(&s->caps, s->version, command, msg, sizeof msg) != 0)
+			return EAS_E_UNSUPPORTED;
+	}
+	eas__http_wipe(s->app_body.data, s->app_body.len);
+	eas_buf_reset(&s->app_body);
+	if (len && eas_buf_append(&s->app_body, body, len) != 0)
+		return EAS_E_NOMEM;
+	s->app_command = command;
+	s->resume_command = 0;
+	s->reprovisioned = 0;
+	s->status_retries = 0;
+	s->op = op;
+	start_step(s, EAS__STEP_COMMAND);
+	if (s->step != EAS__STEP_COMMAND)
+		return EAS_E_STATE; /* building failed: fail_op ran */
+	if (delay_ms)
+		s->not_before = s->now + delay_ms;
+	return 0;
+}
+
+void eas__session_op_end(eas_session *s)
+{
+	clear_request(s);
+	s->op = NULL;
+	s->step = EAS__STEP_IDLE;
+}
+
+void eas__session_fail(eas_session *s, int error, int http_status, int status, const char *fmt, ...)
+{
+	char msg[sizeof ((eas__event_slot *)0)->message];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	clear_request(s);
+	fail_op(s, error, http_status, status, "%s", msg);
+}
+
+eas_session_event *eas__session_event(eas_session *s, eas_event_type type, const char *folder_id, int coalesce,
+				      const char *fmt, ...)
+{
+	eas__event_slot *slot = NULL;
+	if (coalesce && s->event_count) {
+		eas__event_slot *last = &s->events[(s->event_head + s->event_count - 1) % EAS__EVENT_QUEUE];
+		if (last->ev.type == type) {
+			slot = last; /* progress: only the newest counts */
+			memset(&slot->ev, 0, sizeof slot->ev);
+			slot->ev.type = type;
+		}
+	}
+	if (!slot)
+		slot = push_event(s, type, NULL);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(slot->message, sizeof slot->message, fmt, ap);
+	va_end(ap);
+	redact(s, slot->message, sizeof slot->message);
+	slot->ev.message = slot->message;
+	slot->folder_id[0] = '\0';
+	if (folder_id) {
+		snprintf(slot->folder_id, sizeof slot->folder_id, "%s", folder_id);
+		slot->ev.folder_id = slot->folder_id;
+	}
+	return &slot->ev;
+}
+
+void eas__session_log(eas_session *s, eas_log_level level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	redact(s, msg, sizeof msg);
+	log_line(s, level, msg);
 }
 
 const uint8_t *eas_session_response_data(const eas_session *s, size_t *len)
@@ -526,6 +692,8 @@ int eas_session_next_request(eas_session *s, const eas_http_request **out, uint6
 		return 0;
 	s->request_ready = 0;
 	s->in_flight = 1;
+	s->op_stream = 0;
+	s->op_interrupt = 0;
 	s->status = 0;
 	s->response_failed = 0;
 	s->has_retry_after = 0;
@@ -533,6 +701,7 @@ int eas_session_next_request(eas_session *s, const eas_http_request **out, uint6
 	eas__free(&s->mem, s->location);
 	s->location = NULL;
 	*out = &s->request;
+	log_request(s);
 	return 0;
 }
 
@@ -555,6 +724,8 @@ int eas_session_next_event(eas_session *s, eas_session_event *out)
 		out->url = s->popped.url;
 	if (out->policy_key)
 		out->policy_key = s->popped.policy_key;
+	if (out->folder_id)
+		out->folder_id = s->popped.folder_id;
 	return 1;
 }
 
@@ -589,6 +760,7 @@ int eas_session_response_head(eas_session *s, int status, const eas_http_header 
 	if (!s->in_flight)
 		return EAS_E_STATE;
 	s->status = status;
+	s->op_stream = s->step == EAS__STEP_COMMAND && s->op && s->op->on_body_chunk && status == 200;
 	if (s->step == EAS__STEP_OPTIONS && status == 200) {
 		if (eas__http_caps_parse(&s->caps, headers, count) == 0)
 			s->have_caps = 1;
@@ -613,7 +785,11 @@ int eas_session_response_body(eas_session *s, const uint8_t *data, size_t len)
 		return EAS_E_INVALID;
 	if (!s->in_flight)
 		return EAS_E_STATE;
-	int rc = s->response_failed ? 0 : eas_buf_append(&s->response, data, len);
+	int rc;
+	if (s->op_stream)
+		rc = s->response_failed || !len ? 0 : s->op->on_body_chunk(s, data, len, s->op->ctx);
+	else
+		rc = s->response_failed ? 0 : eas_buf_append(&s->response, data, len);
 	if (rc) {
 		s->response_failed = rc;
 		return rc; /* the transport may abort; response_end reports it */
@@ -760,6 +936,16 @@ static void reprovision_then_resend(eas_session *s)
 	start_step(s, EAS__STEP_PROVISION);
 }
 
+void eas__session_reprovision(eas_session *s, int wipe)
+{
+	if (wipe) {
+		s->resume_command = 0;
+		start_step(s, EAS__STEP_PROVISION); /* the Provision answer carries the wipe */
+		return;
+	}
+	reprovision_then_resend(s);
+}
+
 /* The answer to an app command: common statuses first, then the app. */
 static void handle_command(eas_session *s)
 {
@@ -778,16 +964,36 @@ static void handle_command(eas_session *s)
 		for (const eas_node *c = root->first; c; c = c->next) {
 			const char *cn = eas_tag_name(EAS_TAG_PAGE(c->tag), EAS_TAG_TOKEN(c->tag));
 			if (cn && strcmp(cn, "Status") == 0) {
-				eas_node_child_uint(root, c->tag, &status);
+				rc = eas_node_child_uint(root, c->tag, &status);
 				break;
 			}
 		}
 		eas_tree_free(tree);
+		if (rc) {
+			fail_op(s, EAS_E_MALFORMED, s->status, 0, "bad %s response (its Status is not a number)",
+				request_name(s));
+			return;
+		}
 	}
 	switch (eas_command_status_classify(s->app_command, (int)status)) {
 	case EAS_STATUS_CLASS_PROVISION:
+	case EAS_STATUS_CLASS_DEVICE_INFO_REQUIRED: /* 165: Provision again, with DeviceInformation */
 		reprovision_then_resend(s);
 		return;
+	case EAS_STATUS_CLASS_RETRY_LATER: {
+		/*
+		 * Transient (111, 114, 133...): resend after a backoff, as for HTTP
+		 * 503.  The 200 reset the HTTP retry count, so these retries are
+		 * counted apart, within the same max_retries.
+		 */
+		char text[200];
+		eas_command_status_describe(text, sizeof text, s->app_command, (int)status);
+		s->backoff.attempts = s->status_retries++;
+		retry_later(s, text);
+		if (s->step == EAS__STEP_IDLE) /* gave up: the error names the Status */
+			s->events[(s->event_head + s->event_count - 1) % EAS__EVENT_QUEUE].ev.status = (int)status;
+		return;
+	}
 	case EAS_STATUS_CLASS_WIPE:
 		s->resume_command = 0;
 		start_step(s, EAS__STEP_PROVISION); /* the Provision answer carries the wipe */
@@ -796,6 +1002,13 @@ static void handle_command(eas_session *s)
 		break;
 	}
 	s->step = EAS__STEP_IDLE;
+	if (s->op) { /* a sync-layer command: its op acts on the answer */
+		const eas__op *op = s->op;
+		op->on_response(s, op->ctx);
+		if (s->step == EAS__STEP_IDLE && s->op == op)
+			s->op = NULL; /* it neither went on nor ended: done */
+		return;
+	}
 	eas__event_slot *slot = push_event(s, EAS_EVENT_RESPONSE, "%s answered", eas_command_name(s->app_command));
 	slot->ev.status = (int)status;
 	slot->ev.http_status = s->status;
@@ -836,14 +1049,23 @@ int eas_session_response_end(eas_session *s, int transport_error)
 	if (!s->in_flight)
 		return EAS_E_STATE;
 	s->in_flight = 0;
-	if (transport_error) {
-		if (transport_error == EAS_E_TLS || transport_error == EAS_E_CANCELLED)
-			fail_op(s, transport_error, 0, 0, "%s request failed: %s", request_name(s),
-				eas_strerror(transport_error));
-		else
-			retry_later(s, "network failure");
+	if (s->op && s->step == EAS__STEP_COMMAND && (transport_error || s->response_failed) && s->op->on_broken &&
+	    s->op->on_broken(s, transport_error ? transport_error : s->response_failed, s->op->ctx)) {
+		s->transport_detail[0] = '\0';
 		return 0;
 	}
+	if (transport_error && transport_error != s->response_failed) {
+		/* Only a network failure is worth another try; TLS and the rest would fail again. */
+		const char *detail = s->transport_detail;
+		if (transport_error == EAS_E_IO)
+			retry_later(s, detail[0] ? detail : "network failure");
+		else
+			fail_op(s, transport_error, s->status, 0, "%s request failed: %s%s%s%s", request_name(s),
+				eas_strerror(transport_error), detail[0] ? " (" : "", detail, detail[0] ? ")" : "");
+		s->transport_detail[0] = '\0';
+		return 0;
+	}
+	s->transport_detail[0] = '\0';
 	if (s->response_failed == EAS_E_LIMIT) {
 		fail_op(s, EAS_E_LIMIT, s->status, 0, "response larger than %zu bytes", s->opt.max_response);
 		return 0;
@@ -963,8 +1185,9 @@ static int run_on_body(const unsigned char *data, size_t len, void *ud)
 
 static void run_on_complete(int error, const char *detail, void *ud)
 {
-	(void)detail;
 	run_ctx *c = ud;
+	/* Kept for the error message (never credentials, per the transport contract). */
+	snprintf(c->s->transport_detail, sizeof c->s->transport_detail, "%s", error && detail ? detail : "");
 	eas_session_response_end(c->s, error);
 	c->done = 1;
 }
@@ -1003,6 +1226,11 @@ int eas_session_run(eas_session *s, eas_transport *t, int (*pump)(void *pump_ctx
 			continue;
 		}
 		while (!ctx.done) {
+			if (s->op_interrupt) { /* the sync layer has better to do than wait (a Ping) */
+				s->op_interrupt = 0;
+				t->cancel(t, id);
+				continue;
+			}
 			now = p->monotonic_ms(p->user_data);
 			if (now - start > timeout_ms) {
 				t->cancel(t, id);

@@ -163,7 +163,9 @@ uint64_t eas__srv_commands(void)
 	       EAS_COMMAND_BIT(EAS_CMD_FOLDER_DELETE) | EAS_COMMAND_BIT(EAS_CMD_FOLDER_UPDATE) |
 	       EAS_COMMAND_BIT(EAS_CMD_SETTINGS) | EAS_COMMAND_BIT(EAS_CMD_PING) |
 	       EAS_COMMAND_BIT(EAS_CMD_PROVISION) |
-	       EAS_COMMAND_BIT(EAS_CMD_SYNC);
+	       EAS_COMMAND_BIT(EAS_CMD_SYNC) |
+	       EAS_COMMAND_BIT(EAS_CMD_GET_ITEM_ESTIMATE) | EAS_COMMAND_BIT(EAS_CMD_ITEM_OPERATIONS) |
+	       EAS_COMMAND_BIT(EAS_CMD_MOVE_ITEMS);
 }
 
 unsigned eas__srv_versions(const eas_server *srv)
@@ -797,6 +799,12 @@ static int dispatch_command(eas_srv_ctx *c)
 		return eas__srv_handle_ping(c);
 	case EAS_CMD_SYNC:
 		return eas__srv_handle_sync(c);
+	case EAS_CMD_GET_ITEM_ESTIMATE:
+		return eas__srv_handle_get_item_estimate(c);
+	case EAS_CMD_ITEM_OPERATIONS:
+		return eas__srv_handle_item_operations(c);
+	case EAS_CMD_MOVE_ITEMS:
+		return eas__srv_handle_move_items(c);
 	default:
 		return eas__srv_reply_text(c, 501, "command not implemented\n");
 	}
@@ -877,6 +885,10 @@ static int serve_post(eas_srv_ctx *c)
 		return eas__srv_reply_text(c, 400, "bad DeviceId or DeviceType\n");
 	}
 	if (rc)
+		return rc;
+	/* misbehaviour on demand (inject.c): a fault answers before anything else */
+	rc = eas__srv_inject(c);
+	if (rc <= 0)
 		return rc;
 
 	if (req->body_len) {

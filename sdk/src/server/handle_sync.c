@@ -23,8 +23,10 @@
  * to other devices carry them.  Other classes: the client's ApplicationData
  * replaces the stored one.  Deletes move to Deleted Items unless
  * DeletesAsMoves is 0 or the folder is Deleted Items.  Conflicts: the
- * client wins.  Items are sent with their stored ApplicationData as it is
- * (no BodyPreference truncation yet).
+ * client wins.  Items are sent with their stored ApplicationData; with a
+ * BodyPreference in the collection's Options (remembered per device and
+ * collection when a later request has none) the Body is shaped by it:
+ * truncated with Truncated and EstimatedDataSize, Preview (body.h).
  *
  * Nothing to say (12.1+, every collection on its current key, no client
  * commands, no server change): HTTP 200 with an empty body, and the key
@@ -40,6 +42,7 @@
 
 #include "commands/sync.h"
 #include "common/mem.h"
+#include "server/body.h"
 
 #define MAX_COLLECTIONS 64
 #define MAX_APPDATA (16u << 20)
@@ -49,6 +52,7 @@ typedef struct coll {
 	eas_mstore_sync st;
 	eas_mstore_folder folder;
 	uint32_t status;  /* 1, 3, 12 */
+	eas_srv_sync_bodies bodies; /* BodyPreference per class */
 } coll;
 
 /* ---- ApplicationData as a standalone document ----------------------------------- */
@@ -344,6 +348,19 @@ static int client_delete(eas_srv_ctx *c, coll *co, const eas_sync_item *it, eas_
 	return c->store->item_delete(c->store, c->user_id, it->server_id, c->device_id);
 }
 
+/* An item's ApplicationData with its Body shaped by the collection's BodyPreference. */
+typedef struct shaped {
+	eas_srv_ctx *c;
+	const eas_mstore_item *item;
+	const eas_srv_body_opts *opts;
+} shaped;
+
+static int write_shaped(eas_wbxml_encoder *enc, void *arg)
+{
+	const shaped *sh = arg;
+	return eas__srv_write_item_data(sh->c, enc, sh->item, sh->opts);
+}
+
 static int client_fetch(eas_srv_ctx *c, coll *co, const eas_sync_item *it, eas_sync_writer *w)
 {
 	eas_mstore_item *item;
@@ -363,6 +380,11 @@ static int client_fetch(eas_srv_ctx *c, coll *co, const eas_sync_item *it, eas_s
 	r.status = EAS_SYNC_STATUS_OK;
 	r.data = item->application_data;
 	r.data_len = item->application_data_len;
+	shaped sh = { c, item, eas__srv_sync_bodies_for(&co->bodies, item->class_name) };
+	if (sh.opts) {
+		r.write_data = write_shaped;
+		r.write_arg = &sh;
+	}
 	rc = eas_sync_writer_response(w, &r);
 	c->store->release(c->store, item);
 	return rc;
@@ -375,6 +397,7 @@ typedef struct change_ctx {
 	eas_sync_writer *w;
 	size_t count;
 	const eas_mstore_item *item; /* for summary_data */
+	const eas_srv_sync_bodies *bodies;
 } change_ctx;
 
 static void fmt_date(char *out, size_t size, int64_t t)
@@ -410,6 +433,7 @@ static int on_change(const eas_mstore_change *ch, void *user_data)
 	change_ctx *x = user_data;
 	eas_sync_item it;
 	memset(&it, 0, sizeof it);
+	shaped sh = { x->c, NULL, NULL };
 	it.server_id = ch->server_id;
 	switch (ch->kind) {
 	case EAS_MSTORE_CHANGE_ADD:
@@ -418,7 +442,12 @@ static int on_change(const eas_mstore_change *ch, void *user_data)
 		if (!ch->item)
 			return EAS_E_INVALID;
 		it.server_id = ch->item->server_id;
-		if (ch->item->application_data) {
+		sh.opts = eas__srv_sync_bodies_for(x->bodies, ch->item->class_name);
+		if (ch->item->application_data && sh.opts) {
+			sh.item = ch->item;
+			it.write_data = write_shaped;
+			it.write_arg = &sh;
+		} else if (ch->item->application_data) {
 			it.data = ch->item->application_data;
 			it.data_len = ch->item->application_data_len;
 		} else {
@@ -457,6 +486,8 @@ static int write_collection(eas_srv_ctx *c, const eas_sync_request *req, coll *c
 	}
 	out.sync_key = co->st.next_key;
 	int rc = eas_sync_writer_collection_begin(w, &out);
+	if (rc == 0)
+		rc = eas__srv_sync_bodies(c, co->req.collection_id, co->req.options, co->req.option_count, &co->bodies);
 	if (rc)
 		return rc;
 	if (co->st.match == EAS_MSTORE_KEY_INITIAL)
@@ -508,7 +539,7 @@ static int write_collection(eas_srv_ctx *c, const eas_sync_request *req, coll *c
 			if (back)
 				win.filter_since = now_s(c) - back;
 		}
-		change_ctx x = { c, w, 0, NULL };
+		change_ctx x = { c, w, 0, NULL, &co->bodies };
 		rc = c->store->sync_changes(&more, c->store, &co->st, &win, on_change, &x);
 		if (rc)
 			return rc;

@@ -147,6 +147,12 @@ int eas__srv_hierarchy_key(eas_srv_ctx *c, eas_mstore_sync *st, const char *key,
 int eas__srv_commit_reply(eas_srv_ctx *c, eas_mstore_sync *st, eas_srv_encode_fn fn, const void *arg, eas_tag root,
 			  eas_tag status_tag);
 
+/*
+ * The fault injected for this request, if any (inject.c): 1 when none (go
+ * on), 0 when the response was made, negative on failure.
+ */
+int eas__srv_inject(eas_srv_ctx *c);
+
 /* ---- handlers ---- */
 
 int eas__srv_handle_options(eas_srv_ctx *c);
@@ -161,6 +167,9 @@ int eas__srv_handle_provision(eas_srv_ctx *c);
 int eas__srv_handle_settings(eas_srv_ctx *c);
 int eas__srv_handle_ping(eas_srv_ctx *c);
 int eas__srv_handle_sync(eas_srv_ctx *c);
+int eas__srv_handle_get_item_estimate(eas_srv_ctx *c);
+int eas__srv_handle_item_operations(eas_srv_ctx *c);
+int eas__srv_handle_move_items(eas_srv_ctx *c);
 /* The response of a finished Ping hold (engine.c calls it from eas_server_hold_finish). */
 int eas__srv_ping_finish(eas_srv_ctx *c, const eas_srv_watch *folders, size_t n, int outcome);
 

@@ -386,6 +386,32 @@ typedef int (*eas_mstore_item_fn)(const eas_mstore_item *item, void *user_data);
 typedef int (*eas_mstore_log_fn)(const eas_mstore_log_entry *entry, void *user_data);
 typedef int (*eas_mstore_change_fn)(const eas_mstore_change *change, void *user_data);
 
+/* ---- misbehaviour on demand ("eas-server inject") ------------------------------ */
+
+#define EAS_MSTORE_FAULT_COMMAND_MAX 31   /* an EAS command name, e.g. "Sync" */
+#define EAS_MSTORE_FAULT_LOCATION_MAX 1024
+
+/*
+ * A fault the server answers with instead of serving a request: an HTTP
+ * status (449, 451 with X-MS-Location, 500, 503 with Retry-After...) or,
+ * with http_status 0, the command's own Status element carrying eas_status
+ * (Sync 3, a common status such as 110...).  It applies to the next
+ * `remaining` requests of the user (of one device when device_id is set)
+ * naming that command (any command when command is "").
+ */
+typedef struct eas_mstore_fault {
+	int64_t id;                                     /* set by the store */
+	char device_id[EAS_MSTORE_DEVICE_ID_MAX + 1];   /* "" = every device of the user */
+	char command[EAS_MSTORE_FAULT_COMMAND_MAX + 1]; /* "" = every command */
+	uint32_t http_status;                           /* 0 = answer eas_status instead */
+	uint32_t retry_after;                           /* seconds; 0 = no Retry-After */
+	char location[EAS_MSTORE_FAULT_LOCATION_MAX + 1]; /* X-MS-Location; "" = none */
+	uint32_t eas_status;
+	uint32_t remaining;                             /* requests left, >= 1 */
+} eas_mstore_fault;
+
+typedef int (*eas_mstore_fault_fn)(const eas_mstore_fault *fault, void *user_data);
+
 typedef struct eas_mstore eas_mstore;
 
 /* The store vtable; embed it as the first member of an implementation. */
@@ -699,6 +725,30 @@ struct eas_mstore {
 	 */
 	int (*sync_commit)(eas_mstore *store, eas_mstore_sync *sync, const uint8_t *response,
 			   size_t response_len);
+
+	/* ==== misbehaviour on demand ==== */
+
+	/*
+	 * Adds a fault for user_id (id ignored; remaining >= 1; either
+	 * http_status 400..599 or eas_status >= 1).  Kept in the store so that
+	 * an admin process adds it while the server runs.  EAS_E_INVALID for a
+	 * bad field, EAS_E_NOTFOUND for an unknown user.
+	 */
+	int (*fault_add)(eas_mstore *store, int64_t user_id, const eas_mstore_fault *fault);
+	/* Drops the user's faults (only those of device_id when non-NULL); none is fine. */
+	int (*fault_clear)(eas_mstore *store, int64_t user_id, const char *device_id);
+	/*
+	 * The fault that applies to a request of (user, device, command) now,
+	 * counted as used: remaining goes down by one atomically (also against
+	 * another process), and the fault is gone after its last use.  A
+	 * device's own faults come before the user-wide ones, older before
+	 * newer.  *out gets the fault as it was before this use.
+	 * EAS_E_NOTFOUND when none applies (the common case: one read, no write).
+	 */
+	int (*fault_take)(eas_mstore_fault *out, eas_mstore *store, int64_t user_id, const char *device_id,
+			  const char *command);
+	/* The user's faults, oldest first. */
+	int (*fault_list)(eas_mstore *store, int64_t user_id, eas_mstore_fault_fn fn, void *user_data);
 };
 
 /* ---- helpers shared by implementations (store.c) --------------------------------- */

@@ -47,11 +47,18 @@
  * (the database failed; error() has a detail line without secrets),
  * EAS_E_CALLBACK (an enumeration callback returned non-zero).
  *
- * Every mutating call outside begin()/commit() is atomic on its own.
- * Transactions do not nest (a second begin() is EAS_E_STATE).  Records and
- * strings handed to callbacks, and the data a get fills, stay valid only
- * during the callback or until the next call on the store.  One handle is
- * used by one thread at a time.
+ * Every mutating call outside begin()/commit() is atomic on its own; a call
+ * that fails inside a transaction changes nothing (the transaction's earlier
+ * work stays, to commit or roll back).  Transactions do not nest (a second
+ * begin() is EAS_E_STATE).  Records and strings handed to callbacks, and the
+ * data a get fills, stay valid only during the callback or until the next
+ * call on the store.  An enumeration callback may call the gets (value_get,
+ * folder_get, item_get, item_count) but nothing else: mutations, listings,
+ * begin, commit and rollback from inside one are EAS_E_STATE (collect, then
+ * act after the listing).  Items
+ * and changes belong to a folder that must exist (EAS_E_NOTFOUND otherwise).
+ * Empty data (data_len 0) reads back as data NULL.  One handle is used by
+ * one thread at a time.
  */
 #ifndef EAS_SYS_STORE_H
 #define EAS_SYS_STORE_H
@@ -139,11 +146,12 @@ struct eas_store {
 	/* ---- account values: small strings by key ("policy_key", "folder_sync_key", "heartbeat:<net>") ---- */
 	/* Copies the value (NUL-terminated) into buf; EAS_E_NOTFOUND, EAS_E_LIMIT if it does not fit. */
 	int (*value_get)(eas_store *st, const char *key, char *buf, size_t size);
-	/* value NULL deletes the key. */
+	/* value NULL deletes the key (absent: still 0).  Keys and values up to EAS_STORE_NAME_MAX bytes. */
 	int (*value_set)(eas_store *st, const char *key, const char *value);
 
 	/* ---- folders ---- */
-	/* Insert or replace by server_id (all fields). */
+	/* Insert or replace by server_id (all fields; NULL parent_id and sync_key read as "0",
+	 * NULL display_name and class_name as "").  The items of a replaced folder stay. */
 	int (*folder_put)(eas_store *st, const eas_store_folder *f);
 	/* Removes the folder, its items and its queued changes. */
 	int (*folder_delete)(eas_store *st, const char *server_id);
@@ -152,7 +160,8 @@ struct eas_store {
 	int (*folder_list)(eas_store *st, eas_store_folder_fn fn, void *user_data);
 
 	/* ---- items ---- */
-	/* Insert or replace by (folder_id, server_id). */
+	/* Insert or replace by (folder_id, server_id); EAS_E_NOTFOUND if the folder is unknown.
+	 * A replaced item keeps its place in the listing order. */
 	int (*item_put)(eas_store *st, const eas_store_item *item);
 	/* EAS_E_NOTFOUND when absent (callers replaying a response ignore it). */
 	int (*item_delete)(eas_store *st, const char *folder_id, const char *server_id);
@@ -165,7 +174,9 @@ struct eas_store {
 	int (*item_count)(eas_store *st, const char *folder_id, uint64_t *out);
 
 	/* ---- local change queue ---- */
-	/* Queues a change; *id_out (may be NULL) gets its id.  Also applies READ/FLAG to the stored item. */
+	/* Queues a change; *id_out (may be NULL) gets its id.  Also applies READ/FLAG to the stored item
+	 * (when the store holds it).  Required fields per kind as listed with eas_store_change_kind;
+	 * READ value 0-1, FLAG 0-2, else EAS_E_INVALID.  attempts starts at 0 whatever c says. */
 	int (*change_add)(eas_store *st, const eas_store_change *c, int64_t *id_out);
 	/* Changes of one folder (folder_id NULL: all), oldest first. */
 	int (*change_list)(eas_store *st, const char *folder_id, eas_store_change_fn fn, void *user_data);
