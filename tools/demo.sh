@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # README command 1: the main job.
 #
-# Goal (as the client and server land): eas-server on 127.0.0.1 with a demo
-# mailbox, eas-sync syncing it, a delivered message arriving by push.  Until
-# eas-server and eas-sync exist, it runs the end-to-end path that does exist:
-# an ActiveSync Sync response taken from XML to WBXML and back with
-# eas-wbxml, and the request line of a device decoded.
+# Builds libeas (build/demo) if needed, then runs tools/demo-sync.sh:
+# eas-server on 127.0.0.1 with a demo mailbox (DEMO_EMAILS, default 2000),
+# eas-sync syncing it with its progress bar, a delivered message arriving by
+# push, a summary.  A build without the client or the server (curl, sqlite or
+# server disabled) shows the WBXML codec instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +17,10 @@ fi
 ninja -C "$build" >/dev/null
 bin=$build/samples
 
-# The sync demo needs the server's Sync and seed-demo, and the probe client.
+# The sync demo needs eas-sync and the server's seed-demo and deliver commands.
 server_help=$("$bin/eas-server/eas-server" --help 2>&1 || true)
-if [ -x "$build/tests/interop/folder_sync_probe" ] && grep -q seed-demo <<<"$server_help"; then
-	exec tools/demo-sync.sh "$build" "${LIBEAS_DEMO_EMAILS:-2000}"
+if [ -x "$bin/eas-sync/eas-sync" ] && grep -q seed-demo <<<"$server_help" && grep -q ' deliver ' <<<"$server_help"; then
+	exec tools/demo-sync.sh "$build" "${DEMO_EMAILS:-${LIBEAS_DEMO_EMAILS:-2000}}"
 fi
 
 wbxml=$bin/eas-wbxml/eas-wbxml

@@ -259,11 +259,41 @@ static int make_device_id(app *a)
 
 /* ---- the session ------------------------------------------------------------------------------- */
 
+/*
+ * The library's log lines: errors always (unless --quiet or --json), the
+ * rest with --verbose (the plain-http warning, retries, heartbeat changes).
+ * The engine never logs secrets; they are scrubbed here anyway.
+ */
+static app *log_app;
+static eas_platform platform;
+
+static void log_line(eas_log_level level, const char *message, void *user_data)
+{
+	(void)user_data;
+	app *a = log_app;
+	if (!a || level > (a->o.verbose ? EAS_LOG_INFO : EAS_LOG_ERROR) || (a->o.quiet && !a->o.verbose) ||
+	    (a->o.json && !a->o.verbose))
+		return;
+	char text[1024];
+	copy_text(text, sizeof text, message);
+	redact_secrets(a, text);
+	fprintf(stderr, "eas-sync: libeas %s: %s\n", level == EAS_LOG_ERROR ? "error" : level == EAS_LOG_WARN ? "warning" : "info",
+		text);
+}
+
+static const eas_platform *app_platform(app *a)
+{
+	log_app = a;
+	platform = *eas_platform_posix();
+	platform.log = log_line;
+	return &platform;
+}
+
 static int on_connect_event(app *a, const eas_session_event *ev, void *ctx)
 {
 	(void)a;
 	(void)ctx;
-	return ev->type == EAS_EVENT_READY ? 1 : -1;
+	return ev->type == EAS_EVENT_READY ? EV_DONE : EV_DEFAULT;
 }
 
 int account_connect(app *a)
@@ -291,6 +321,7 @@ int account_connect(app *a)
 	topt.ca_file = a->o.ca_file;
 	topt.allow_plain_http = a->o.insecure_http;
 	topt.connect_timeout_ms = 15000;
+	topt.platform = app_platform(a);
 	rc = eas_curl_transport_new(&a->curl, &topt);
 	if (rc)
 		return fail(a, rc == EAS_E_INVALID ? EXIT_USAGE : EXIT_LOCAL, 0, 0, "cannot set up HTTPS%s%s: %s",
@@ -326,6 +357,10 @@ int account_connect(app *a)
 	acc.device.os_language = "en";
 	acc.allow_plain_http = a->o.insecure_http;
 	eas_session_options so = EAS_SESSION_OPTIONS_INIT;
+	so.platform = app_platform(a);
+	/* one retry for an interactive command (the user is waiting); push keeps the engine's patience */
+	if (strcmp(a->o.command, "push") != 0)
+		so.max_retries = 1;
 	so.request_timeout_ms = (uint32_t)(a->o.timeout_s > 3600 ? 3600000 : a->o.timeout_s * 1000);
 	rc = eas_session_new(&a->session, &acc, &so);
 	if (rc)

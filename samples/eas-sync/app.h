@@ -161,10 +161,14 @@ int discover_url(app *a);
 
 /* ---- driver.c ---- */
 /*
- * Called for every session event the driver does not handle itself.  Return
- * 0 to go on, 1 when the operation is complete, or an exit code > 1 to stop
- * with that failure (already reported).
+ * Called for every session event first.  Returns EV_CONTINUE (handled, go
+ * on), EV_DONE (the operation is complete), EV_DEFAULT (let the driver
+ * handle it: policy, wipe, redirect, errors...), or an exit code (1-7) to
+ * stop with that failure (already reported).
  */
+#define EV_CONTINUE 0
+#define EV_DEFAULT (-1)
+#define EV_DONE 100
 typedef int (*event_fn)(app *a, const eas_session_event *ev, void *ctx);
 /* Called about ten times a second while the loop runs (progress bars); may be NULL. */
 typedef void (*tick_fn)(app *a, void *ctx);

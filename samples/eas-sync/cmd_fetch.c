@@ -43,7 +43,7 @@ static int on_event(app *a, const eas_session_event *ev, void *ctx)
 {
 	(void)a;
 	(void)ctx;
-	return ev->type == EAS_EVENT_FETCHED ? 1 : -1;
+	return ev->type == EAS_EVENT_FETCHED ? EV_DONE : EV_DEFAULT;
 }
 
 /* A file name from the attachment's display name: its last component, no leading dot. */

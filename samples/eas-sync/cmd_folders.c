@@ -11,7 +11,7 @@ static int on_event(app *a, const eas_session_event *ev, void *ctx)
 {
 	(void)a;
 	(void)ctx;
-	return ev->type == EAS_EVENT_FOLDERS_SYNCED ? 1 : -1;
+	return ev->type == EAS_EVENT_FOLDERS_SYNCED ? EV_DONE : EV_DEFAULT;
 }
 
 /* Children of parent, depth first, indented. */

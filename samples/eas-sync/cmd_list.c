@@ -1,6 +1,7 @@
 /*
  * eas-sync list FOLDER: the items of a folder as stored locally by the last
- * sync (no network).  --limit N shows the last N.
+ * sync (no network), newest first (by the date each class has: received,
+ * start, due...).  --limit N shows the first N.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,21 +9,56 @@
 
 #include "app.h"
 
-typedef struct list_run {
-	app *a;
-	const char *fname;
-	uint64_t index, skip, shown;
-} list_run;
+/* First pass: the ids and dates, to sort (the store lists in arrival order). */
+typedef struct entry {
+	char id[EAS_STORE_ID_MAX + 1];
+	char date[64];
+	uint64_t seq;
+} entry;
 
-static int print_item(const eas_store_item *item, void *ud)
+typedef struct collect {
+	entry *e;
+	size_t n, cap;
+	int failed;
+} collect;
+
+static int collect_one(const eas_store_item *item, void *ud)
 {
-	list_run *r = ud;
-	if (r->index++ < r->skip)
-		return 0;
-	r->shown++;
-	if (r->a->o.json) {
-		item_json(item, r->fname);
-		return 0;
+	collect *c = ud;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		void *p = realloc(c->e, cap * sizeof c->e[0]);
+		if (!p) {
+			c->failed = 1;
+			return 1;
+		}
+		c->e = p;
+		c->cap = cap;
+	}
+	entry *e = &c->e[c->n];
+	item_summary s;
+	item_summarize(item, &s);
+	copy_text(e->id, sizeof e->id, item->server_id);
+	copy_text(e->date, sizeof e->date, s.date);
+	e->seq = c->n++;
+	return 0;
+}
+
+/* Newest first; ISO dates compare as text; then the later arrival first. */
+static int newest_first(const void *x, const void *y)
+{
+	const entry *a = x, *b = y;
+	int c = strcmp(b->date, a->date);
+	if (c)
+		return c;
+	return a->seq < b->seq ? 1 : a->seq > b->seq ? -1 : 0;
+}
+
+static void print_item(app *a, const eas_store_item *item, const char *fname)
+{
+	if (a->o.json) {
+		item_json(item, fname);
+		return;
 	}
 	item_summary s;
 	item_summarize(item, &s);
@@ -30,7 +66,6 @@ static int print_item(const eas_store_item *item, void *ud)
 	snprintf(date, sizeof date, "%.16s", s.date[0] ? s.date : "-");
 	printf("%-14s %c %-16s  %-28.28s  %s%s\n", item->server_id, s.has_read ? (s.read ? ' ' : '*') : ' ', date,
 	       s.from[0] ? s.from : "-", s.subject[0] ? s.subject : "(no subject)", s.attachments ? "  [att]" : "");
-	return 0;
 }
 
 int cmd_list(app *a)
@@ -47,31 +82,37 @@ int cmd_list(app *a)
 			    a->o.positional[0]);
 	char fname[EAS_STORE_NAME_MAX + 1];
 	folder_name(a, id, fname, sizeof fname);
-	uint64_t total = 0;
-	a->store->item_count(a->store, id, &total);
-	list_run r = { a, fname, 0, 0, 0 };
-	if (a->o.limit && total > (uint64_t)a->o.limit)
-		r.skip = total - (uint64_t)a->o.limit;
+	collect c = { NULL, 0, 0, 0 };
+	rc = a->store->item_list(a->store, id, collect_one, &c);
+	if (rc || c.failed) {
+		free(c.e);
+		return fail(a, EXIT_LOCAL, 0, 0, "cannot read the items of %s: %s", fname,
+			    eas_strerror(c.failed ? EAS_E_NOMEM : rc));
+	}
+	qsort(c.e, c.n, sizeof c.e[0], newest_first);
+	size_t shown = a->o.limit && (size_t)a->o.limit < c.n ? (size_t)a->o.limit : c.n;
 	if (a->o.json) {
 		json_begin_object();
 		json_kv_string("command", "list");
 		json_kv_bool("ok", 1);
 		json_kv_string("folder", id);
 		json_kv_string("folder_name", fname);
-		json_kv_uint("total", total);
+		json_kv_uint("total", c.n);
 		json_key("items");
 		json_begin_array();
 	}
-	rc = a->store->item_list(a->store, id, print_item, &r);
+	for (size_t i = 0; i < shown; i++) {
+		eas_store_item item;
+		if (a->store->item_get(a->store, id, c.e[i].id, &item) == 0)
+			print_item(a, &item, fname);
+	}
 	if (a->o.json) {
 		json_end_array();
 		json_end_object();
 		json_newline();
-	} else if (rc == 0) {
-		printf("%llu of %llu items in %s%s\n", (unsigned long long)r.shown, (unsigned long long)total, fname,
-		       r.skip ? " (the last ones; --limit)" : "");
+	} else {
+		printf("%zu of %zu items in %s, newest first\n", shown, c.n, fname);
 	}
-	if (rc)
-		return fail(a, EXIT_LOCAL, 0, 0, "cannot read the items of %s: %s", fname, eas_strerror(rc));
+	free(c.e);
 	return 0;
 }

@@ -13,10 +13,10 @@ static int on_event(app *a, const eas_session_event *ev, void *ctx)
 	(void)a;
 	(void)ctx;
 	if (ev->type == EAS_EVENT_SYNC_DONE)
-		return 1;
+		return EV_DONE;
 	if (ev->type == EAS_EVENT_SYNC_PROGRESS || ev->type == EAS_EVENT_FOLDERS_SYNCED)
-		return 0;
-	return -1;
+		return EV_CONTINUE;
+	return EV_DEFAULT;
 }
 
 static int count_change(const eas_store_change *c, void *ud)

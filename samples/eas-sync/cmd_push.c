@@ -134,20 +134,20 @@ static int on_event(app *a, const eas_session_event *ev, void *ctx)
 	case EAS_EVENT_PUSH:
 		if (a->o.verbose)
 			fprintf(stderr, "eas-sync: Ping: %llu folder(s) changed\n", (unsigned long long)ev->count);
-		return 0;
+		return EV_CONTINUE;
 	case EAS_EVENT_SYNC_DONE:
 		/* the arrivals of this round are stored: the place to stop at --count */
 		if (a->o.count && r->received >= (uint64_t)a->o.count) {
 			r->count_reached = 1;
-			return 1;
+			return EV_DONE;
 		}
-		return 0;
+		return EV_CONTINUE;
 	case EAS_EVENT_SYNC_PROGRESS:
 	case EAS_EVENT_FOLDERS_SYNCED:
 	case EAS_EVENT_READY:
-		return 0;
+		return EV_CONTINUE;
 	default:
-		return -1;
+		return EV_DEFAULT;
 	}
 }
 

@@ -68,7 +68,7 @@ static int on_folders_event(app *a, const eas_session_event *ev, void *ctx)
 {
 	(void)a;
 	(void)ctx;
-	return ev->type == EAS_EVENT_FOLDERS_SYNCED ? 1 : -1;
+	return ev->type == EAS_EVENT_FOLDERS_SYNCED ? EV_DONE : EV_DEFAULT;
 }
 
 static int on_estimate_event(app *a, const eas_session_event *ev, void *ctx)
@@ -77,38 +77,35 @@ static int on_estimate_event(app *a, const eas_session_event *ev, void *ctx)
 	(void)a;
 	if (ev->type == EAS_EVENT_ESTIMATE) {
 		r->estimated += ev->estimate;
-		return 0;
+		return EV_CONTINUE;
 	}
 	if (ev->type == EAS_EVENT_ERROR) {
 		/* the estimate only feeds the bar: a server without GetItemEstimate is fine */
 		r->estimated = 0;
-		return 1;
+		return EV_DONE;
 	}
-	return -1;
+	return EV_DEFAULT;
 }
 
 static int on_sync_event(app *a, const eas_session_event *ev, void *ctx)
 {
 	sync_run *r = ctx;
 	if (ev->type == EAS_EVENT_SYNC_PROGRESS) {
-		const folder_rec *f = ev->folder_id ? folders_by_id(&r->folders, ev->folder_id) : NULL;
-		const char *name = f ? f->name : "";
 		(void)a;
 		uint64_t items = r->added + r->changed;
 		char bytes[32];
 		format_bytes(bytes, sizeof bytes, r->bytes);
 		if (items != r->last_line_items)
-			progress_line(&r->bar, "sync: %s: %llu items so far (%s)", name[0] ? name : "?",
-				      (unsigned long long)items, bytes);
+			progress_line(&r->bar, "sync: %llu items so far (%s)", (unsigned long long)items, bytes);
 		r->last_line_items = items;
 		progress_update(&r->bar, items, r->bytes, 0);
-		return 0;
+		return EV_CONTINUE;
 	}
 	if (ev->type == EAS_EVENT_SYNC_DONE)
-		return 1;
+		return EV_DONE;
 	if (ev->type == EAS_EVENT_FOLDERS_SYNCED || ev->type == EAS_EVENT_PUSH)
-		return 0;
-	return -1;
+		return EV_CONTINUE;
+	return EV_DEFAULT;
 }
 
 static void on_tick(app *a, void *ctx)

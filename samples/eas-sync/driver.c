@@ -247,10 +247,16 @@ static int default_event(app *a, const eas_session_event *ev)
 				fprintf(stderr, "eas-sync: the account moved to %s (saved)\n", ev->url);
 		}
 		return 0;
-	case EAS_EVENT_AUTH_FAILED:
-		return fail(a, EXIT_AUTH, ev->status, ev->http_status ? ev->http_status : 401,
-			    "authentication failed: the server refused the credentials of %s%s%s", a->user,
-			    ev->message && ev->message[0] ? ": " : "", ev->message ? ev->message : "");
+	case EAS_EVENT_AUTH_FAILED: {
+		int http = ev->http_status ? ev->http_status : 401;
+		const char *phrase = eas_http_status_text(http);
+		/* with OAuth2 the engine's message says what happened to the token */
+		return fail(a, EXIT_AUTH, ev->status, http,
+			    "authentication failed: the server refused the %s of %s (HTTP %d%s%s)%s%s",
+			    a->o.token_cmd ? "token" : "password", a->user, http, phrase ? " " : "", phrase ? phrase : "",
+			    a->o.token_cmd && ev->message && ev->message[0] ? ": " : "",
+			    a->o.token_cmd && ev->message ? ev->message : "");
+	}
 	case EAS_EVENT_ERROR:
 		return report_error(a, ev);
 	default:
@@ -278,12 +284,12 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 		}
 		eas_session_event ev;
 		while (eas_session_next_event(a->session, &ev) == 1) {
-			int r = on_event ? on_event(a, &ev, ctx) : -1;
-			if (r < 0)
+			int r = on_event ? on_event(a, &ev, ctx) : EV_DEFAULT;
+			if (r == EV_DEFAULT)
 				r = default_event(a, &ev);
-			if (r == 1)
+			if (r == EV_DONE)
 				return 0;
-			if (r > 1) {
+			if (r > 0) {
 				detach(a);
 				if (eas_session_busy(a->session))
 					eas_session_cancel(a->session);

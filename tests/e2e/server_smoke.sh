@@ -189,6 +189,31 @@ for _ in $(seq 1 50); do
 	sleep 0.1
 done
 
+# Misbehaviour on demand (eas-server inject, h3): faults added by another process while serve runs
+"$server" inject alice --device SMOKE1 --http 503 --retry-after 7 --count 2 --data-dir "$data" || fail "inject --http 503"
+"$server" inject alice --list --data-dir "$data" | grep -q 'device=SMOKE1 .*code=503 retry-after=7 remaining=2' ||
+	fail "inject --list does not show the 503"
+for n in 1 2; do
+	request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+	[ "$(code)" = 503 ] || fail "injected 503 #$n -> $(code)"
+	grep -qi '^Retry-After: 7' "$work/headers" || fail "injected 503 #$n without Retry-After: 7"
+done
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 200 ] || fail "after the injected 503s -> $(code)"
+"$server" inject alice --command FolderSync --eas-status 110 --data-dir "$data" || fail "inject --eas-status"
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 110 ] || fail "injected FolderSync Status 110: got $(value_of Status)"
+"$server" inject alice --http 451 --location https://elsewhere.test/Microsoft-Server-ActiveSync --count 5 --data-dir "$data" ||
+	fail "inject --http 451"
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 451 ] || fail "injected 451 -> $(code)"
+grep -qi '^X-MS-Location: https://elsewhere.test/Microsoft-Server-ActiveSync' "$work/headers" || fail "451 without X-MS-Location"
+"$server" inject alice --clear --data-dir "$data" || fail "inject --clear"
+request FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>' -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 200 ] || fail "after inject --clear -> $(code)"
+"$server" inject alice --http 302 --data-dir "$data" 2>/dev/null && fail "inject accepted HTTP 302"
+"$server" inject nobody --http 500 --data-dir "$data" 2>/dev/null && fail "inject accepted an unknown user"
+
 # Admin: wipe and devices
 "$server" wipe alice SMOKE1 --data-dir "$data" >/dev/null || fail "wipe"
 "$server" devices alice --data-dir "$data" | grep -q 'SMOKE1.*wipe=full-requested' || fail "devices: wipe not requested"

@@ -37,7 +37,8 @@ secs() { printf '%d.%d s' $(( $1 / 1000 )) $(( $1 % 1000 / 100 )); }
 connect=$build/samples/embed/connect_example
 probe=$build/tests/interop/folder_sync_probe
 wbxml=$build/samples/eas-wbxml/eas-wbxml
-for f in "$connect" "$probe" "$wbxml"; do
+easync=$build/samples/eas-sync/eas-sync
+for f in "$connect" "$probe" "$wbxml" "$easync"; do
 	if [ ! -x "$f" ]; then
 		echo "interop: FAILED: $f not built (build $build with curl enabled first)" >&2
 		exit 1
@@ -162,6 +163,9 @@ else
 	fail "eas-wbxml and libwbxml disagree on SOGo's responses"
 	show "$out/agree.out"
 fi
+
+# 10-15. eas-sync, the sample client: sync everything, push, a local change.
+. "$here/eas_sync_sogo.sh"
 t_checks=$(( $(now_ms) - t0 ))
 
 echo "=== interop: timings: setup $(secs "$t_setup"), start $(secs "$t_startup"), checks $(secs "$t_checks")"

@@ -137,6 +137,8 @@ void do_call(fx *f, const call *c, reply *out)
 	headers[nh++] = (eas_http_header){ "User-Agent", "test-agent/1.0" };
 	if (c->host)
 		headers[nh++] = (eas_http_header){ "Host", c->host };
+	if (c->content_type)
+		headers[nh++] = (eas_http_header){ "Content-Type", c->content_type };
 	char query[512] = "";
 	if (c->raw_query)
 		snprintf(query, sizeof query, "%s", c->raw_query);
@@ -150,6 +152,8 @@ void do_call(fx *f, const call *c, reply *out)
 		xmldoc_to_wbxml(&body, c->xml);
 	} else if (c->raw_body) {
 		eas_buf_append(&body, c->raw_body, strlen(c->raw_body));
+	} else if (c->body_bytes) {
+		eas_buf_append(&body, c->body_bytes, c->body_len);
 	}
 	eas_server_request req;
 	memset(&req, 0, sizeof req);

@@ -44,6 +44,9 @@ typedef struct call {
 	const char *raw_query;   /* instead of the plain query */
 	const char *xml;         /* body from XML */
 	const char *raw_body;    /* body as it is */
+	const uint8_t *body_bytes; /* body as bytes (may hold NULs), body_len of them */
+	size_t body_len;
+	const char *content_type; /* Content-Type header */
 	int too_large;
 	const char *host;
 } call;

@@ -465,6 +465,92 @@ static void test_srv_step(void **state)
 	finish(ad);
 }
 
+/*
+ * The whole search in the specification's order, each step failing in its
+ * own way (a server error, a 403, a page that is not XML, a 404 probe, an
+ * SRV target that cannot be reached): FAILED with EAS_E_NOTFOUND, and the
+ * attempts list tells what happened where, in that order.
+ */
+static void test_every_step_in_order(void **state)
+{
+	(void)state;
+	eas_autodiscover_options o = base_options("alice@example.com");
+	eas_autodiscover *ad = make(&o);
+	eas_autodiscover_action a = expect_request(ad, "POST", CAND1);
+	assert_int_equal(a.step, EAS_AUTODISCOVER_STEP_DOMAIN);
+	respond(ad, 500, NULL, "<html>Internal Server Error</html>", 0);
+	a = expect_request(ad, "POST", CAND2);
+	assert_int_equal(a.step, EAS_AUTODISCOVER_STEP_HOST);
+	respond(ad, 403, NULL, NULL, 0);
+	a = expect_request(ad, "GET", PROBE);
+	assert_int_equal(a.step, EAS_AUTODISCOVER_STEP_PROBE);
+	respond(ad, 404, NULL, NULL, 0);
+	a = next(ad);
+	assert_int_equal(a.type, EAS_AUTODISCOVER_NEED_SRV);
+	assert_string_equal(a.srv_name, "_autodiscover._tcp.example.com");
+	eas_autodiscover_srv rec = { "mail.example.com", 443, 0, 0 };
+	assert_int_equal(eas_autodiscover_srv_result(ad, &rec, 1), 0);
+	assert_int_equal(next(ad).type, EAS_AUTODISCOVER_CONFIRM);
+	assert_int_equal(eas_autodiscover_confirm(ad, 1), 0);
+	a = expect_request(ad, "POST", "https://mail.example.com/autodiscover/autodiscover.xml");
+	assert_int_equal(a.step, EAS_AUTODISCOVER_STEP_SRV);
+	transport_error(ad, EAS_E_TLS);
+	a = expect_failed(ad, EAS_E_NOTFOUND);
+	assert_non_null(strstr(a.message, "alice@example.com"));
+
+	static const struct {
+		eas_autodiscover_step step;
+		const char *method, *url;
+		int http_status, error;
+	} want[] = {
+		{ EAS_AUTODISCOVER_STEP_DOMAIN, "POST", CAND1, 500, 0 },
+		{ EAS_AUTODISCOVER_STEP_HOST, "POST", CAND2, 403, 0 },
+		{ EAS_AUTODISCOVER_STEP_PROBE, "GET", PROBE, 404, 0 },
+		{ EAS_AUTODISCOVER_STEP_SRV, "POST", "https://mail.example.com/autodiscover/autodiscover.xml", 0, EAS_E_TLS },
+	};
+	const eas_autodiscover_attempt *at;
+	assert_int_equal(eas_autodiscover_attempts(ad, &at), 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(at[i].step, want[i].step);
+		assert_string_equal(at[i].method, want[i].method);
+		assert_string_equal(at[i].url, want[i].url);
+		assert_int_equal(at[i].http_status, want[i].http_status);
+		assert_true(at[i].error != 0); /* each one failed */
+		if (want[i].error)
+			assert_int_equal(at[i].error, want[i].error);
+		assert_non_null(at[i].detail);
+	}
+	finish(ad);
+}
+
+/* Every HTTP redirect status to a POST moves the same request to the new https URL. */
+static void test_every_redirect_status(void **state)
+{
+	(void)state;
+	static const int codes[] = { 301, 302, 303, 307, 308 };
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		eas_autodiscover_options o = base_options("alice@example.com");
+		eas_autodiscover *ad = make(&o);
+		expect_request(ad, "POST", CAND1);
+		respond_redirect(ad, codes[i], "https://cas.example.com/autodiscover/autodiscover.xml");
+		eas_autodiscover_action a = expect_request(ad, "POST", "https://cas.example.com/autodiscover/autodiscover.xml");
+		assert_memory_equal(a.request.body, expected_body_alice, strlen(expected_body_alice));
+		respond_xml(ad, simple_settings);
+		assert_int_equal(expect_done(ad, SIMPLE_URL)->redirects, 1);
+		finish(ad);
+	}
+	/* 300 and 304 are not redirects of a POST: the step fails, the search goes on. */
+	static const int others[] = { 300, 304 };
+	for (size_t i = 0; i < 2; i++) {
+		eas_autodiscover_options o = base_options("alice@example.com");
+		eas_autodiscover *ad = make(&o);
+		expect_request(ad, "POST", CAND1);
+		respond_redirect(ad, others[i], "https://cas.example.com/autodiscover/autodiscover.xml");
+		expect_request(ad, "POST", CAND2);
+		finish(ad);
+	}
+}
+
 static void test_srv_limits(void **state)
 {
 	(void)state;
@@ -1372,6 +1458,8 @@ int main(void)
 		cmocka_unit_test(test_probe_redirect_to_http_refused),
 		cmocka_unit_test(test_probe_not_a_redirect_and_declined),
 		cmocka_unit_test(test_srv_step),
+		cmocka_unit_test(test_every_step_in_order),
+		cmocka_unit_test(test_every_redirect_status),
 		cmocka_unit_test(test_srv_limits),
 		cmocka_unit_test(test_steps_mask_and_fixed_url),
 		cmocka_unit_test(test_address_redirect),

@@ -156,6 +156,7 @@ typedef struct sbuf {
 	size_t len, cap;
 } sbuf;
 
+__attribute__((format(printf, 2, 3)))
 static void sb_printf(sbuf *b, const char *fmt, ...)
 {
 	va_list ap;

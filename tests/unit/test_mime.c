@@ -562,9 +562,9 @@ static void test_email_mapping(void **state)
 	assert_int_equal(e->importance, EAS_EMAIL_IMPORTANCE_NORMAL);
 	assert_string_equal(e->message_class, "IPM.Note");
 	assert_string_equal(e->content_class, "urn:content-classes:message");
-	assert_int_equal(e->body.type, EAS_BODY_TYPE_PLAIN);
+	assert_int_equal(e->body.type, EAS_BODY_TYPE_HTML);
 	assert_int_equal(e->native_body_type, EAS_BODY_TYPE_HTML);
-	assert_int_equal(e->body.estimated_data_size, m.text_len);
+	assert_int_equal(e->body.estimated_data_size, m.html_len);
 	assert_int_equal(e->attachment_count, 4);
 	assert_int_equal(e->attachments[2].method, EAS_ATTACHMENT_EMBEDDED_MESSAGE);
 	assert_int_equal(e->attachments[0].method, EAS_ATTACHMENT_NORMAL);
@@ -591,7 +591,7 @@ static void test_email_mapping(void **state)
 	char err[200];
 	assert_int_equal(eas_email_decode(&back, out.data, out.len, NULL, err, sizeof err), 0);
 	assert_string_equal(back.subject, e->subject);
-	assert_string_equal(back.body.data, m.text);
+	assert_string_equal(back.body.data, m.html);
 	assert_int_equal(back.attachment_count, 4);
 	assert_string_equal(back.attachments[1].display_name, "R\xc3\xa9sum\xc3\xa9.pdf");
 	eas_email_clear(&back);

@@ -755,6 +755,137 @@ static void test_sync_body_preference(void **state)
 	free(x);
 }
 
+/* ---- spec vectors (tests/data/server) -------------------------------------------------------- */
+
+static void data_path(char *out, size_t size, const char *name)
+{
+	const char *env = getenv("EAS_TEST_DATA_DIR");
+	if (env && *env) {
+		snprintf(out, size, "%s/server/%s", env, name);
+		return;
+	}
+	/* __FILE__ is .../tests/unit/test_server_items.c */
+	const char *file = __FILE__;
+	const char *cut = strstr(file, "unit/test_server_items.c");
+	assert_non_null(cut);
+	snprintf(out, size, "%.*sdata/server/%s", (int)(cut - file), file, name);
+}
+
+static uint8_t *read_all(const char *name, size_t *len)
+{
+	char path[1024];
+	data_path(path, sizeof path, name);
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		fail_msg("cannot open %s", path);
+	uint8_t *b = NULL;
+	size_t n = 0, cap = 0, got;
+	uint8_t tmp[4096];
+	while ((got = fread(tmp, 1, sizeof tmp, fp)) > 0) {
+		if (n + got + 1 > cap) {
+			cap = (n + got + 1) * 2;
+			b = realloc(b, cap);
+			assert_non_null(b);
+		}
+		memcpy(b + n, tmp, got);
+		n += got;
+	}
+	fclose(fp);
+	if (!b)
+		b = calloc(1, 1);
+	b[n] = 0;
+	*len = n;
+	return b;
+}
+
+/* Compact XML of an XML file, through our XML -> WBXML -> XML (free() it). */
+static char *canonical_xml(const char *name)
+{
+	size_t len;
+	char *text = (char *)read_all(name, &len);
+	eas_buf w;
+	xmldoc_to_wbxml(&w, text);
+	char *x = xmldoc_from_wbxml(w.data, w.len);
+	eas_buf_free(&w);
+	free(text);
+	return x;
+}
+
+static void post_bytes(fx *f, const char *cmd, const uint8_t *body, size_t len, eas_server_response *out)
+{
+	char b64[64], auth[128], query[160];
+	eas__base64_encode(b64, (const uint8_t *)"alice:pw-alice", 14);
+	snprintf(auth, sizeof auth, "Basic %s", b64);
+	snprintf(query, sizeof query, "Cmd=%s&User=alice&DeviceId=VEC1&DeviceType=SmartPhone", cmd);
+	eas_http_header headers[2] = { { "Authorization", auth }, { "MS-ASProtocolVersion", "14.1" } };
+	eas_server_request req;
+	memset(&req, 0, sizeof req);
+	req.method = "POST";
+	req.path = EAS_SERVER_PATH;
+	req.query = query;
+	req.query_len = strlen(query);
+	req.headers = headers;
+	req.header_count = 2;
+	req.body = body;
+	req.body_len = len;
+	assert_int_equal(eas_server_handle(f->srv, &req, out), 0);
+}
+
+static void test_spec_vectors(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], id[EAS_MSTORE_ID_SIZE], ref[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	assert_string_equal(inbox, "1"); /* the ids the vectors name (README.md there) */
+	add_mail(f, f->alice, inbox, "Quarterly report", 1, "Hello, world!", "Hello, world!", NULL, id);
+	assert_string_equal(id, "1:1");
+	file_ref(f, f->alice, id, ref);
+	assert_string_equal(ref, "1.1");
+	add_mail(f, f->alice, inbox, "Second", 1, "Second mail", NULL, NULL, id);
+	assert_string_equal(id, "1:2");
+	static const struct {
+		const char *name, *cmd;
+	} vectors[] = {
+		/* in this order: the fetch before the move, the move before emptying Deleted Items */
+		{ "getitemestimate", "GetItemEstimate" },
+		{ "itemoperations-fetch", "ItemOperations" },
+		{ "moveitems", "MoveItems" },
+		{ "itemoperations-empty", "ItemOperations" },
+	};
+	for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+		char name[128];
+		size_t len;
+		snprintf(name, sizeof name, "%s-request.wbxml", vectors[i].name);
+		uint8_t *wbxml = read_all(name, &len);
+		/* the independent encoding says what the XML says */
+		snprintf(name, sizeof name, "%s-request.xml", vectors[i].name);
+		char *want_req = canonical_xml(name);
+		char *got_req = xmldoc_from_wbxml(wbxml, len);
+		assert_string_equal(got_req, want_req);
+		free(want_req);
+		free(got_req);
+
+		eas_server_response r;
+		post_bytes(f, vectors[i].cmd, wbxml, len, &r);
+		assert_int_equal(r.status, 200);
+		char *got = xmldoc_from_wbxml(r.body, r.body_len);
+		snprintf(name, sizeof name, "%s-response.xml", vectors[i].name);
+		char *want = canonical_xml(name);
+		if (strcmp(got, want) != 0)
+			fail_msg("%s:\n got  %s\n want %s", vectors[i].name, got, want);
+		free(got);
+		free(want);
+		eas_server_response_clear(&r);
+		free(wbxml);
+	}
+	/* what the vectors did happened in the store */
+	uint64_t n = 9;
+	assert_int_equal(f->store->item_list(&n, f->store, f->alice, "3", 0, 0, NULL, NULL), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(f->store->item_list(&n, f->store, f->alice, inbox, 0, 0, NULL, NULL), 0);
+	assert_int_equal(n, 1);
+}
+
 /* ---- pieces of body.c ------------------------------------------------------------------------- */
 
 static void test_body_helpers(void **state)
@@ -785,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_item_operations_multipart, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_empty_folder_and_conversation_move, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_body_preference, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_spec_vectors, fx_setup, fx_teardown),
 		cmocka_unit_test(test_body_helpers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -288,6 +288,8 @@ static void test_credentials_never_logged(void **state)
 	assert_true(log_lines[EAS_LOG_DEBUG] >= 3);
 	assert_non_null(strstr(log_text, "MS-ASProtocolVersions"));
 	assert_non_null(strstr(log_text, "Authorization"));
+	if (getenv("SESSION_TEST_VERBOSE"))
+		fputs(log_text, stderr);
 	assert_no_secret(log_text);
 	assert_no_secret(r.all_messages);
 

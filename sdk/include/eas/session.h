@@ -161,7 +161,7 @@ typedef struct eas_session_options {
 	const eas_mem *mem;           /* NULL: libc */
 	size_t max_response;          /* cap on a buffered response body (default 16 MiB) */
 	unsigned max_redirects;       /* 451 follows per request (default 5) */
-	unsigned max_retries;         /* 503/500 retries per request (default 4) */
+	unsigned max_retries;         /* 5xx, network and transient-Status retries per request (default 4) */
 	uint32_t request_timeout_ms;  /* per request (default 120000) */
 	/*
 	 * 1: send the MS-ASHTTP base64-encoded query, as Microsoft's clients do
@@ -202,8 +202,11 @@ EAS_EXTERN int eas_session_ack_wipe(eas_session *s);
  * body, e.g. a Ping that repeats the previous one).  The body is copied.
  * Needs a negotiated version (connect first, or a saved one).  A command the
  * server does not offer is refused here with EAS_E_UNSUPPORTED.  HTTP 449 or
- * a common status 141-144 provisions again and then resends the command; the
- * answer comes as EAS_EVENT_RESPONSE.
+ * a common status 141-145 or 165 provisions again and then resends the
+ * command (once); 140 provisions, which brings the remote wipe; a transient
+ * status (111, 114, 133, 162, 169) resends it after a backoff, within
+ * max_retries.  The answer comes as EAS_EVENT_RESPONSE, whose status is any
+ * other Status (data, not an error).
  */
 EAS_EXTERN int eas_session_send(eas_session *s, eas_command command, const uint8_t *body, size_t len);
 

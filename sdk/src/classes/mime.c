@@ -316,10 +316,12 @@ static const char *extension(const char *type)
 /* The Subject of an embedded message, for its attachment name. */
 static int embedded_subject(parser *p, const uint8_t *data, size_t len, char **out)
 {
+	*out = NULL;
+	if (!len)
+		return 0;
 	eas__mime_hdr_reader r = { (const char *)data, (const char *)data + len, 0, 0 };
 	eas__mime_field f;
 	int rc;
-	*out = NULL;
 	while ((rc = eas__mime_next_field(&r, &f, p->lim.max_field)) == 1 && r.count <= 200)
 		if (eas__mime_field_is(&f, "Subject"))
 			return decoded_text(p, &f, out);

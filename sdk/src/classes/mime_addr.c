@@ -166,14 +166,27 @@ static int next_mailbox(const char *s, size_t n, size_t *pos, eas_mime_address *
 		out->addr[k] = '\0';
 		if (!k || too_long)
 			continue;
+		if (!eas__mime_utf8_valid((const uint8_t *)out->addr, k)) {
+			/* raw 8-bit in an address: the same guess as for other header text */
+			eas_buf b;
+			eas_buf_init(&b, NULL, EAS_MIME_ADDR_MAX);
+			int bad = eas__mime_to_utf8(&b, (const uint8_t *)out->addr, k, NULL, 0) < 0;
+			if (!bad) {
+				memcpy(out->addr, b.data, b.len);
+				out->addr[b.len] = '\0';
+			}
+			eas_buf_free(&b);
+			if (bad)
+				continue;
+		}
 		if (a == &addr)
 			decode_phrase(out->name, sizeof out->name, &phrase);
 		else
 			decode_phrase(out->name, sizeof out->name, &comment);
-		*pos = i;
+		*pos = i < n ? i : n; /* an unclosed quote or comment ran to the end */
 		return 1;
 	}
-	*pos = i;
+	*pos = n;
 	return 0;
 }
 

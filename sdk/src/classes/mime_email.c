@@ -96,14 +96,15 @@ int eas_mime_email_build(eas_mime_email *out, const eas_mime_message *m, int64_t
 	e->body.present = 1;
 	e->body.has_data = 1;
 	e->body.has_estimated_data_size = 1;
-	if (m->text || !m->html) {
-		e->body.type = EAS_BODY_TYPE_PLAIN;
-		e->body.data = m->text ? m->text : "";
-		e->body.data_len = m->text ? m->text_len : 0;
-	} else {
+	if (m->html) {
+		/* the richer form is kept: the server derives plain text from it for clients that ask for text */
 		e->body.type = EAS_BODY_TYPE_HTML;
 		e->body.data = m->html;
 		e->body.data_len = m->html_len;
+	} else {
+		e->body.type = EAS_BODY_TYPE_PLAIN;
+		e->body.data = m->text ? m->text : "";
+		e->body.data_len = m->text ? m->text_len : 0;
 	}
 	e->body.estimated_data_size = e->body.data_len > UINT32_MAX ? UINT32_MAX : (uint32_t)e->body.data_len;
 	e->has_native_body_type = 1;

@@ -9,7 +9,7 @@
  *   Importance                            as parsed, else normal
  *   MessageClass IPM.Note, InternetCPID 65001 (every text is UTF-8 now)
  *   ContentClass                          Content-Class, else urn:content-classes:message
- *   Body                                  the text/plain body (Type 1), else the HTML one (Type 2)
+ *   Body                                  the HTML body (Type 2), else the text/plain one (Type 1)
  *   NativeBodyType                        2 when there is an HTML body, else 1
  *   Attachments                           name, size, Content-ID, Content-Location, inline,
  *                                         type; Method 5 for embedded messages.  FileReference

@@ -75,11 +75,17 @@ void eas__heartbeat_survived(eas__heartbeat *hb)
 	if (hb->bad_s && hb->bad_s <= hb->good_s)
 		hb->bad_s = 0; /* it survived where it was lost before: the network changed */
 	if (was_converged && hb->good_s < hb->max_s) {
-		if (++hb->streak >= EAS__HEARTBEAT_REPROBE) {
-			/* Probe one step above: bisection between good and good + 2 steps. */
+		uint32_t wait = hb->probe_s > EAS__HEARTBEAT_STEP_S ? EAS__HEARTBEAT_REPROBE / 6 : EAS__HEARTBEAT_REPROBE;
+		if (++hb->streak >= wait) {
+			/* Probe above: bisection between good and good + 2 probe steps. */
 			hb->streak = 0;
-			uint32_t probe = hb->good_s + 2 * EAS__HEARTBEAT_STEP_S + 1;
-			hb->bad_s = probe > hb->max_s ? 0 : probe;
+			if (hb->probe_base && hb->good_s > hb->probe_base && hb->probe_s < hb->max_s / 2)
+				hb->probe_s = hb->probe_s ? hb->probe_s * 2 : 2 * EAS__HEARTBEAT_STEP_S; /* it gained */
+			else
+				hb->probe_s = EAS__HEARTBEAT_STEP_S;
+			hb->probe_base = hb->good_s;
+			uint64_t probe = (uint64_t)hb->good_s + 2u * hb->probe_s + 1u;
+			hb->bad_s = probe > hb->max_s ? 0 : (uint32_t)probe;
 		}
 	} else {
 		hb->streak = 0;

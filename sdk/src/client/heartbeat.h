@@ -13,7 +13,9 @@
  *     until they are within EAS__HEARTBEAT_STEP_S, then stays at good;
  *   - after EAS__HEARTBEAT_REPROBE survivals at good it probes one step
  *     higher (the network may have improved): at most one lost Ping per
- *     REPROBE Pings once converged;
+ *     REPROBE Pings once converged; while probes keep gaining, they come
+ *     sooner and reach twice as far each time, so a network that got much
+ *     better is found in hours, not days;
  *   - a loss at or below good means the network got worse: good is
  *     forgotten and the search starts again below the loss.
  *
@@ -36,6 +38,8 @@ typedef struct eas__heartbeat {
 	uint32_t bad_s;        /* shortest interval lost to a network timeout, 0 = none */
 	uint32_t current_s;    /* the interval of the next Ping */
 	uint32_t streak;       /* survivals in a row at the converged value */
+	uint32_t probe_s;      /* how far above good the next probe reaches (0 = one step) */
+	uint32_t probe_base;   /* good when the last probe started (0 = none yet) */
 } eas__heartbeat;
 
 /* Starts at min_s with nothing learnt (min_s >= 1, max_s >= min_s; swapped or raised otherwise). */

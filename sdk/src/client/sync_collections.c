@@ -88,6 +88,7 @@ void eas__sync_collections_free(eas__sync *y)
 	y->sy.ncolls = 0;
 	y->sy.pending = 0;
 	y->sy.prime_only = 0;
+	y->sy.all = 0;
 	y->sy.cur = NULL;
 	y->sy.started = 0;
 	eas_sync_parser_free(y->sy.parser);
@@ -122,7 +123,11 @@ static int add_wanted(const eas_store_folder *f, void *ud)
 	if (!f->sync_wanted || !f->class_name || !f->class_name[0])
 		return 0;
 	l->rc = add_coll(l->y, f->server_id);
-	return l->rc == EAS_E_LIMIT ? (l->rc = 0, 1) : l->rc != 0; /* past the limit: the first ones */
+	if (l->rc == EAS_E_LIMIT) {
+		l->rc = 0; /* past the limit: the first ones */
+		return 1;
+	}
+	return l->rc != 0;
 }
 
 static int add_all_wanted(eas__sync *y)
@@ -141,8 +146,8 @@ int eas__sync_collections_set(eas__sync *y, const char *const *ids, size_t count
 	y->sy.limit = y->sy.limit ? y->sy.limit : 64;
 	if (!ids) {
 		/* Every wanted folder, read when the phase starts (a FolderSync may run first). */
-		y->sy.ncolls = 0;
-		return add_coll(y, "\x01*"); /* a marker no ServerId can be */
+		y->sy.all = 1;
+		return 0;
 	}
 	for (size_t i = 0; i < count; i++) {
 		int rc = add_coll(y, ids[i]);
@@ -212,6 +217,7 @@ static int gather_change(const eas_store_change *c, void *ud)
 	e->kind = c->kind;
 	e->coll = g->coll;
 	e->value = c->value;
+	e->attempts = c->attempts;
 	y->sy.nsent++;
 	if (c->kind == EAS_STORE_CHANGE_ADD) {
 		e->client_id = eas__sync_strdup(y, c->client_id);
@@ -353,9 +359,10 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 {
 	size_t max = y->s->version & EAS_PROTO_FROM(EAS_PROTO_12_1) ? y->sy.limit : 1;
 	*picked = 0;
+	for (size_t i = 0; i < y->sy.ncolls; i++)
+		y->sy.colls[i].in_request = 0;
 	for (size_t i = 0; i < y->sy.ncolls && *picked < max; i++) {
 		eas__coll *c = &y->sy.colls[i];
-		c->in_request = 0;
 		if (c->done)
 			continue;
 		int rc = build_collection(y, i, &r->colls[*picked], r->keys[*picked]);
@@ -382,7 +389,7 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 	size_t k = 0;
 	for (size_t p = 0; p < *picked; p++) {
 		eas_sync_collection_request *cr = &r->colls[p];
-		cr->commands = r->items + k;
+		cr->commands = r->items ? r->items + k : NULL;
 		for (size_t i = 0; i < y->sy.nsent; i++) {
 			eas__sent *e = &y->sy.sent[i];
 			if (strcmp(y->sy.colls[e->coll].id, cr->collection_id) != 0)
@@ -392,8 +399,6 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 			case EAS_STORE_CHANGE_ADD:
 				it->op = EAS_SYNC_OP_ADD;
 				it->client_id = e->client_id;
-				if (y->s->version & EAS_PROTO_FROM(EAS_PROTO_14_0))
-					it->class_name = NULL; /* the collection's class */
 				break;
 			case EAS_STORE_CHANGE_DELETE:
 				it->op = EAS_SYNC_OP_DELETE;
@@ -428,8 +433,8 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 {
 	free_sent(y);
-	if (y->sy.ncolls == 1 && strcmp(y->sy.colls[0].id, "\x01*") == 0) {
-		y->sy.ncolls = 0;
+	if (y->sy.all) {
+		y->sy.all = 0;
 		int rc = add_all_wanted(y);
 		if (rc) {
 			eas__sync_fail(y, rc, 0, "could not list the folders to sync: %s", eas_strerror(rc));
@@ -603,16 +608,17 @@ static const eas__local *local_of(const eas__sync *y, const char *server_id)
 	return NULL;
 }
 
-/* Stores an item's document (merged into the stored one for an email Change); out gets the record. */
+/* Stores an item's document (merged into the stored one for an email Change) and tells the app. */
 static int put_item(eas__sync *y, const eas__coll *coll, const char *server_id, const char *class_name,
-		    const uint8_t *data, size_t len, int merge, int *is_new)
+		    const uint8_t *data, size_t len, int merge, int *is_new_out)
 {
 	eas_buf merged;
 	eas_buf_init(&merged, &y->mem, 0);
 	eas_store_item old;
 	int rc = y->store->item_get(y->store, coll->id, server_id, &old);
-	if (is_new)
-		*is_new = rc == EAS_E_NOTFOUND;
+	int is_new = rc == EAS_E_NOTFOUND;
+	if (is_new_out)
+		*is_new_out = is_new;
 	if (rc && rc != EAS_E_NOTFOUND)
 		return rc;
 	if (rc == 0 && merge && old.data && old.data_len) {
@@ -640,7 +646,7 @@ static int put_item(eas__sync *y, const eas__coll *coll, const char *server_id, 
 			it.flag_status = l->flag;
 	}
 	rc = y->store->item_put(y->store, &it);
-	if (rc == 0 && y->cb.item_changed && y->cb.item_changed(&it, !(is_new ? *is_new : 1), y->cb.user_data) != 0)
+	if (rc == 0 && y->cb.item_changed && y->cb.item_changed(&it, !is_new, y->cb.user_data) != 0)
 		rc = EAS_E_CALLBACK;
 	eas_buf_free(&merged);
 	return rc;
@@ -703,6 +709,21 @@ static int restore_server_values(eas__sync *y, const eas__coll *coll, const char
 	it.read = read;
 	it.flag_status = flag;
 	return y->store->item_put(y->store, &it);
+}
+
+/* Retryable or unknown: again with the next request, a bounded number of times, then dropped. */
+static int retry_change(eas__sync *y, eas__sent *e, uint32_t status)
+{
+	int rc;
+	if (e->attempts + 1 >= EAS__SYNC_CHANGE_ATTEMPTS) {
+		eas__sync_log(y, EAS_LOG_WARN, "Sync: local change %lld failed %u times (last status %u): dropped",
+			      (long long)e->id, (unsigned)e->attempts + 1, (unsigned)status);
+		rc = y->store->change_done(y->store, e->id);
+	} else {
+		rc = y->store->change_retry(y->store, e->id);
+	}
+	e->answered = 1;
+	return rc == EAS_E_NOTFOUND ? 0 : rc;
 }
 
 /* The server's answer to one local change. */
@@ -780,16 +801,8 @@ static int answer_change(eas__sync *y, eas__sent *e, uint32_t status, const char
 				rc = EAS_E_CALLBACK;
 		}
 		return rc ? rc : y->store->change_done(y->store, e->id);
-	default: {
-		/* Retryable or unknown: again with the next request, a bounded number of times. */
-		eas_store_change probe;
-		(void)probe;
-		rc = y->store->change_retry(y->store, e->id);
-		if (rc)
-			return rc == EAS_E_NOTFOUND ? 0 : rc;
-		e->attempts_seen = 1;
-		return 0;
-	}
+	default:
+		return retry_change(y, e, status);
 	}
 }
 
@@ -1050,12 +1063,9 @@ void eas__sync_collections_response(eas__sync *y)
 	rc = 0;
 	for (size_t i = 0; rc == 0 && i < y->sy.nsent; i++) {
 		eas__sent *e = &y->sy.sent[i];
-		if (!e->answered && y->sy.colls[e->coll].status != EAS_SYNC_STATUS_INVALID_KEY) {
-			if ((rc = eas__sync_begin(y)) == 0)
-				rc = y->store->change_retry(y->store, e->id);
-			if (rc == EAS_E_NOTFOUND)
-				rc = 0;
-		}
+		if (!e->answered && y->sy.colls[e->coll].status != EAS_SYNC_STATUS_INVALID_KEY &&
+		    (rc = eas__sync_begin(y)) == 0)
+			rc = retry_change(y, e, y->sy.colls[e->coll].status);
 	}
 	if (rc == 0)
 		rc = eas__sync_commit(y);

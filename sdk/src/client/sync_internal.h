@@ -88,6 +88,7 @@ typedef struct eas__sent {
 	uint8_t *data;     /* the ApplicationData document sent (ADD, CHANGE, READ, FLAG) */
 	size_t data_len;
 	int value;
+	uint32_t attempts; /* retryable answers before this request */
 	int answered;
 } eas__sent;
 
@@ -113,8 +114,8 @@ struct eas__sync {
 	int need_folder_sync;      /* run a FolderSync phase before going on */
 	unsigned folder_syncs;     /* forced by statuses since the last progress */
 	eas_buf req;               /* the request body being built */
-	char saved_version[16];    /* what the store holds, to save only changes */
-	char saved_policy_key[72];
+	char saved_version[80];    /* what the store holds, to save only changes */
+	char saved_policy_key[80];
 
 	/* FolderSync */
 	struct {
@@ -132,12 +133,15 @@ struct eas__sync {
 		size_t ncolls;
 		int pending;           /* the job still has a Sync phase to run */
 		int prime_only;        /* stop once every key is past 0 (GetItemEstimate) */
+		int all;               /* the folders are every wanted one, listed when the phase starts */
 		size_t limit;          /* collections per request (status 15 lowers it) */
 		eas__sent *sent;
 		size_t nsent;
 		eas_sync_parser *parser;
 		int started;           /* a response body began */
 		int parse_rc;          /* sticky error of the response */
+		int apply_rc;          /* why applying it failed (store, callback) */
+		void *req_ctx;         /* the request being encoded */
 		char parse_err[200];
 		eas__coll *cur;        /* the collection being applied */
 		eas__local *local;
@@ -166,6 +170,8 @@ struct eas__sync {
 	struct {
 		char **ids;
 		size_t nids;
+		int all;               /* every wanted folder, listed when the estimate starts */
+		int pending;           /* the estimate is still to be asked */
 		int retried;
 	} es;
 

@@ -98,7 +98,8 @@ enum XML_Status eas__xml_parse(eas_xml_mem *ctx, XML_Parser p, const char *data,
 	do {
 		int n = len > (1u << 30) ? (1 << 30) : (int)len;
 		st = XML_Parse(p, data, n, final && (size_t)n == len);
-		data += n;
+		if (n)
+			data += n; /* data may be NULL with len 0 (an empty body): no arithmetic on it */
 		len -= (size_t)n;
 	} while (st == XML_STATUS_OK && len > 0);
 	current = saved;

@@ -165,7 +165,9 @@ uint64_t eas__srv_commands(void)
 	       EAS_COMMAND_BIT(EAS_CMD_PROVISION) |
 	       EAS_COMMAND_BIT(EAS_CMD_SYNC) |
 	       EAS_COMMAND_BIT(EAS_CMD_GET_ITEM_ESTIMATE) | EAS_COMMAND_BIT(EAS_CMD_ITEM_OPERATIONS) |
-	       EAS_COMMAND_BIT(EAS_CMD_MOVE_ITEMS);
+	       EAS_COMMAND_BIT(EAS_CMD_MOVE_ITEMS) |
+	       EAS_COMMAND_BIT(EAS_CMD_SEND_MAIL) | EAS_COMMAND_BIT(EAS_CMD_SMART_REPLY) |
+	       EAS_COMMAND_BIT(EAS_CMD_SMART_FORWARD);
 }
 
 unsigned eas__srv_versions(const eas_server *srv)
@@ -805,6 +807,10 @@ static int dispatch_command(eas_srv_ctx *c)
 		return eas__srv_handle_item_operations(c);
 	case EAS_CMD_MOVE_ITEMS:
 		return eas__srv_handle_move_items(c);
+	case EAS_CMD_SEND_MAIL:
+	case EAS_CMD_SMART_REPLY:
+	case EAS_CMD_SMART_FORWARD:
+		return eas__srv_handle_send_mail(c);
 	default:
 		return eas__srv_reply_text(c, 501, "command not implemented\n");
 	}
@@ -891,7 +897,11 @@ static int serve_post(eas_srv_ctx *c)
 	if (rc <= 0)
 		return rc;
 
-	if (req->body_len) {
+	/* Before 14.0 SendMail, SmartReply and SmartForward carry the MIME message itself, not WBXML. */
+	int mime_body = (c->command == EAS_CMD_SEND_MAIL || c->command == EAS_CMD_SMART_REPLY ||
+			 c->command == EAS_CMD_SMART_FORWARD) &&
+			(c->version & (EAS_PROTO_2_5 | EAS_PROTO_12_0 | EAS_PROTO_12_1));
+	if (req->body_len && !mime_body) {
 		char terr[120];
 		rc = eas_tree_parse(&c->tree, req->body, req->body_len, 0, c->mem, terr, sizeof terr);
 		if (rc == EAS_E_NOMEM)

@@ -20,14 +20,18 @@
  * What it serves:
  *   OPTIONS /Microsoft-Server-ActiveSync     versions, commands, server version
  *   POST    /Microsoft-Server-ActiveSync?q   FolderSync, FolderCreate, FolderUpdate,
- *                                            FolderDelete, Provision, Settings, Ping
+ *                                            FolderDelete, Provision, Settings, Ping,
+ *                                            Sync, GetItemEstimate, ItemOperations,
+ *                                            MoveItems (eas__srv_commands() has the set)
  *   POST    /autodiscover/autodiscover.xml   mobilesync POX answer (config.public_url)
  * and the errors: 400 malformed query, header or body (or a command the
  * protocol version lacks), 401 + WWW-Authenticate without valid Basic or
  * Bearer credentials, 403 for a query User that is not the authenticated
  * one, 404 another path, 405 another method, 413 a body over the cap,
  * 449 (before 14.0) for a device that must provision first, 501 a command
- * this server does not implement, 500 when the store fails.
+ * this server does not implement, 500 when the store fails.  Faults
+ * injected in the store ("eas-server inject", inject.c) answer a POST
+ * before it is dispatched.
  *
  * Every request is logged once (EAS_LOG_INFO) through platform->log: method,
  * command, user, device, HTTP status, EAS status and duration.  Never a

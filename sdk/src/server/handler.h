@@ -170,6 +170,8 @@ int eas__srv_handle_sync(eas_srv_ctx *c);
 int eas__srv_handle_get_item_estimate(eas_srv_ctx *c);
 int eas__srv_handle_item_operations(eas_srv_ctx *c);
 int eas__srv_handle_move_items(eas_srv_ctx *c);
+/* SendMail, SmartReply and SmartForward (handle_send_mail.c). */
+int eas__srv_handle_send_mail(eas_srv_ctx *c);
 /* The response of a finished Ping hold (engine.c calls it from eas_server_hold_finish). */
 int eas__srv_ping_finish(eas_srv_ctx *c, const eas_srv_watch *folders, size_t n, int outcome);
 
