@@ -5,7 +5,7 @@
  *
  *   eas-server serve --listen ADDR:PORT --data-dir DIR [--tls-cert F --tls-key F] [--policy FILE]
  *                    [--public-url URL] [--max-body BYTES] [--max-connections N] [--timeout SECONDS]
- *                    [--quiet]
+ *                    [--quiet] [--max-holds N]
  *   eas-server user add USER --password-file F --data-dir DIR
  *   eas-server user del USER --data-dir DIR
  *   eas-server user list --data-dir DIR
@@ -13,6 +13,8 @@
  *   eas-server devices USER --data-dir DIR
  *   eas-server token issue USER --data-dir DIR [--lifetime SECONDS]
  *   eas-server inject USER ... --data-dir DIR          (inject.c: misbehaviour on demand)
+ *   eas-server deliver USER FILE.eml --data-dir DIR    (deliver.c: one message into the Inbox)
+ *   eas-server import USER (--maildir D | --mbox F) --data-dir DIR   (import.c)
  *
  * Passwords come only from files ("-" = standard input), never from argv.
  *
@@ -22,6 +24,9 @@
  * and the store.  A Ping that has to wait is parked with
  * MHD_suspend_connection() and resumed from the engine's wake callback,
  * which the store's change notification (or the timer) triggers: no polling.
+ * Changes made by other processes (deliver, import, wipe) arrive as notices
+ * on DATA-DIR/notify.sock (notify.h), read by one more thread and handed to
+ * eas_server_store_changed().
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,6 +50,7 @@
 #include "eas/sys/platform.h"
 #include "server/engine.h"
 #include "server/store_sqlite.h"
+#include "notify.h"
 
 #define DB_NAME "mailbox.db"
 #define MAILBOX_DEVICE_PREFIX "@@" /* the engine's reserved pseudo-devices (Oof) */
@@ -75,6 +81,7 @@ static void usage(void)
 	fputs("usage:\n"
 	      "  eas-server serve --listen ADDR:PORT --data-dir DIR [--tls-cert F --tls-key F] [--policy FILE]\n"
 	      "                   [--public-url URL] [--max-body BYTES] [--max-connections N] [--timeout S] [--quiet]\n"
+	      "                   [--max-holds N]\n"
 	      "  eas-server user add USER --password-file F --data-dir DIR\n"
 	      "  eas-server user del USER --data-dir DIR\n"
 	      "  eas-server user list --data-dir DIR\n"
@@ -84,7 +91,9 @@ static void usage(void)
 	      "  eas-server seed-demo USER --emails N --data-dir DIR [--password-file F]\n"
 	      "  eas-server inject USER [--device ID] [--command NAME] (--http CODE [--retry-after S]\n"
 	      "                    [--location URL] | --eas-status N) [--count N] --data-dir DIR\n"
-	      "  eas-server inject USER (--clear [--device ID] | --list) --data-dir DIR\n",
+	      "  eas-server inject USER (--clear [--device ID] | --list) --data-dir DIR\n"
+	      "  eas-server deliver USER FILE.eml --data-dir DIR [--folder NAME] [--read]\n"
+	      "  eas-server import USER (--maildir DIR | --mbox FILE) --data-dir DIR [--folder NAME]\n",
 	      stderr);
 	exit(2);
 }
@@ -95,7 +104,7 @@ typedef struct opts {
 	const char *positional[4];
 	int npositional;
 	const char *listen, *data_dir, *tls_cert, *tls_key, *policy, *public_url, *password_file;
-	unsigned long max_body, max_connections, timeout_s, lifetime_s;
+	unsigned long max_body, max_connections, timeout_s, lifetime_s, max_holds;
 	int account_only, quiet;
 } opts;
 
@@ -138,6 +147,8 @@ static void parse_opts(opts *o, int argc, char **argv, int first)
 			number = &o->max_body;
 		else if (strcmp(a, "--max-connections") == 0)
 			number = &o->max_connections;
+		else if (strcmp(a, "--max-holds") == 0)
+			number = &o->max_holds;
 		else if (strcmp(a, "--timeout") == 0)
 			number = &o->timeout_s;
 		else if (strcmp(a, "--lifetime") == 0)
@@ -339,8 +350,13 @@ static int cmd_admin(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "wipe") == 0) {
 		if (o.npositional != 2)
 			usage();
-		rc = store->device_wipe_request(store, lookup_user(store, o.positional[0]), o.positional[1],
+		int64_t uid = lookup_user(store, o.positional[0]);
+		rc = store->device_wipe_request(store, uid, o.positional[1],
 						o.account_only ? EAS_MSTORE_WIPE_ACCOUNT_ONLY : EAS_MSTORE_WIPE_FULL);
+		if (rc == 0) { /* a running serve answers the device's held Ping with the wipe at once */
+			eas_mstore_event ev = { EAS_MSTORE_EVENT_DEVICE, uid, NULL, o.positional[1] };
+			(void)notify_send(o.data_dir, &ev);
+		}
 		if (rc == EAS_E_NOTFOUND)
 			die("user %s has no device %s", o.positional[0], o.positional[1]);
 		if (rc == 0)
@@ -439,6 +455,16 @@ static void on_wake(eas_server_hold *hold, void *ud)
 			return;
 		}
 	}
+}
+
+/* A notice from another process (deliver, import, wipe): wake the Pings it concerns. */
+static void on_notice(const eas_mstore_event *ev, void *ud)
+{
+	(void)ud;
+	pthread_mutex_lock(&g.lock);
+	if (g.srv && !g.stopping)
+		eas_server_store_changed(g.srv, ev);
+	pthread_mutex_unlock(&g.lock);
 }
 
 static void *timer_main(void *arg)
@@ -765,6 +791,7 @@ static int cmd_serve(int argc, char **argv)
 	cfg.policy = have_policy ? &policy : NULL;
 	cfg.public_url = base;
 	cfg.max_body = o.max_body;
+	cfg.max_holds = (size_t)o.max_holds; /* 0 = the engine's default */
 	cfg.wake = on_wake;
 	pthread_mutex_lock(&g.lock);
 	int rc = eas_server_new(&g.srv, &cfg);
@@ -778,6 +805,10 @@ static int cmd_serve(int argc, char **argv)
 	pthread_t timer;
 	if (pthread_create(&timer, NULL, timer_main, NULL) != 0)
 		die("cannot start the timer thread");
+	char nerr[300];
+	notify_listener *notices = notify_listen(o.data_dir, on_notice, NULL, nerr, sizeof nerr);
+	if (!notices)
+		fprintf(stderr, "eas-server: %s: changes made by deliver, import and wipe will not wake Pings\n", nerr);
 
 	printf("listening on %s://%s:%u\n", scheme, host, port);
 	fflush(stdout);
@@ -786,6 +817,7 @@ static int cmd_serve(int argc, char **argv)
 	while (sigwait(&set, &sig) != 0)
 		;
 	fprintf(stderr, "eas-server: %s, stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	notify_stop(notices);
 
 	/* Answer the parked Pings (Status 1), wait until they went out (completed()), then stop. */
 	pthread_mutex_lock(&g.lock);
@@ -818,6 +850,8 @@ static int cmd_serve(int argc, char **argv)
 
 int eas_server_seed_demo_main(int argc, char **argv);
 int eas_server_inject_main(int argc, char **argv);
+int eas_server_deliver_main(int argc, char **argv);
+int eas_server_import_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -828,6 +862,10 @@ int main(int argc, char **argv)
 		return eas_server_seed_demo_main(argc, argv);
 	if (strcmp(cmd, "inject") == 0)
 		return eas_server_inject_main(argc, argv);
+	if (strcmp(cmd, "deliver") == 0)
+		return eas_server_deliver_main(argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return eas_server_import_main(argc, argv);
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc, argv);
 	if (strcmp(cmd, "user") == 0 || strcmp(cmd, "token") == 0 || strcmp(cmd, "wipe") == 0 ||

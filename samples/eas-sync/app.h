@@ -170,8 +170,8 @@ int discover_url(app *a);
 #define EV_DEFAULT (-1)
 #define EV_DONE 100
 typedef int (*event_fn)(app *a, const eas_session_event *ev, void *ctx);
-/* Called about ten times a second while the loop runs (progress bars); may be NULL. */
-typedef void (*tick_fn)(app *a, void *ctx);
+/* Called about ten times a second while the loop runs (progress bars); may be NULL.  EV_DONE ends the loop. */
+typedef int (*tick_fn)(app *a, void *ctx);
 /*
  * Runs the session until on_event says done (returns 0), a failure (its
  * exit code), deadline_ms passes (monotonic, 0 = none; returns -1 after

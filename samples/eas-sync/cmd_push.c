@@ -120,11 +120,18 @@ static void say_listening(push_run *r)
 	}
 }
 
-static void on_tick(app *a, void *ctx)
+static int on_tick(app *a, void *ctx)
 {
 	push_run *r = ctx;
-	if (a->in_flight && a->last_command == EAS_CMD_PING)
-		say_listening(r);
+	if (!a->in_flight || a->last_command != EAS_CMD_PING)
+		return EV_CONTINUE;
+	say_listening(r);
+	/* back in Ping after the arrivals were stored: also a place to stop at --count */
+	if (a->o.count && r->received >= (uint64_t)a->o.count) {
+		r->count_reached = 1;
+		return EV_DONE;
+	}
+	return EV_CONTINUE;
 }
 
 static int on_event(app *a, const eas_session_event *ev, void *ctx)
@@ -136,13 +143,13 @@ static int on_event(app *a, const eas_session_event *ev, void *ctx)
 			fprintf(stderr, "eas-sync: Ping: %llu folder(s) changed\n", (unsigned long long)ev->count);
 		return EV_CONTINUE;
 	case EAS_EVENT_SYNC_DONE:
-		/* the arrivals of this round are stored: the place to stop at --count */
+	case EAS_EVENT_SYNC_PROGRESS:
+		/* a response was applied and committed: the arrivals are stored, the place to stop at --count */
 		if (a->o.count && r->received >= (uint64_t)a->o.count) {
 			r->count_reached = 1;
 			return EV_DONE;
 		}
 		return EV_CONTINUE;
-	case EAS_EVENT_SYNC_PROGRESS:
 	case EAS_EVENT_FOLDERS_SYNCED:
 	case EAS_EVENT_READY:
 		return EV_CONTINUE;

@@ -108,11 +108,12 @@ static int on_sync_event(app *a, const eas_session_event *ev, void *ctx)
 	return EV_DEFAULT;
 }
 
-static void on_tick(app *a, void *ctx)
+static int on_tick(app *a, void *ctx)
 {
 	sync_run *r = ctx;
 	(void)a;
 	progress_update(&r->bar, r->added + r->changed, r->bytes, 0);
+	return EV_CONTINUE;
 }
 
 static int stopped(app *a, int rc, const char *what)

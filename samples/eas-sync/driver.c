@@ -284,6 +284,8 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 		}
 		eas_session_event ev;
 		while (eas_session_next_event(a->session, &ev) == 1) {
+			if (a->o.verbose && ev.type >= EAS_EVENT_FOLDERS_SYNCED && ev.message && ev.message[0])
+				fprintf(stderr, "eas-sync: event: %s\n", ev.message);
 			int r = on_event ? on_event(a, &ev, ctx) : EV_DEFAULT;
 			if (r == EV_DEFAULT)
 				r = default_event(a, &ev);
@@ -320,7 +322,14 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 			return fail(a, EXIT_FAILED, 0, 0, "the session went idle before the operation finished");
 		if (on_tick && now - last_tick >= SLICE_MS) {
 			last_tick = now;
-			on_tick(a, ctx);
+			if (on_tick(a, ctx) == EV_DONE) {
+				detach(a);
+				if (eas_session_busy(a->session))
+					eas_session_cancel(a->session);
+				while (eas_session_next_event(a->session, &ev) == 1)
+					;
+				return 0;
+			}
 		}
 		/* In flight: run the transport for a slice (it returns as soon as the exchange ends). */
 		uint64_t wait = a->in_flight ? SLICE_MS : eas_session_next_timeout(a->session, now);

@@ -243,10 +243,14 @@ static void client_items(const char *db, idset *s)
 	qsort(s->ids, s->n, sizeof *s->ids, cmp_str);
 }
 
+/* Global so that a failing assertion (a longjmp) leaves nothing unreachable: freed at the next use and in teardown. */
+static idset srv, cli;
+
 /* The client holds exactly the server's items, each once. */
 static void assert_same_items(const char *db)
 {
-	idset srv = { NULL, 0, 0 }, cli = { NULL, 0, 0 };
+	idset_free(&srv);
+	idset_free(&cli);
 	server_items(&srv);
 	client_items(db, &cli);
 	assert_true(srv.n >= EMAILS);
@@ -341,6 +345,10 @@ typedef struct pick {
 	size_t n, want;
 } pick;
 
+#define UPLOADS (UPLOAD_ROUNDS * UPLOAD_BATCH)
+static char upload_ids[UPLOADS][EAS_STORE_ID_MAX + 1];
+static int changes_before[UPLOADS]; /* each item's server change log entries before the upload */
+
 static int pick_unread(const eas_store_item *it, void *ud)
 {
 	pick *p = ud;
@@ -383,15 +391,13 @@ static void test_upload_killed(void **state)
 	assert_true(r.added >= EMAILS);
 
 	/* the unread mails of the Inbox ("1"), in batches; each batch queued before a run */
-	pick p = { calloc(UPLOAD_ROUNDS * UPLOAD_BATCH, sizeof *p.ids), 0, UPLOAD_ROUNDS * UPLOAD_BATCH };
-	assert_non_null(p.ids);
+	pick p = { upload_ids, 0, UPLOADS };
 	eas_store *st;
 	assert_int_equal(eas_store_sqlite_open(&st, db, NULL), 0);
 	assert_int_equal(st->item_list(st, "1", pick_unread, &p), EAS_E_CALLBACK);
 	st->close(st);
 	assert_int_equal(p.n, p.want);
-	int *before = calloc(p.n, sizeof *before);
-	assert_non_null(before);
+	int *before = changes_before;
 	sqlite3 *sdb = server_db();
 	for (size_t i = 0; i < p.n; i++) {
 		int read;
@@ -451,8 +457,6 @@ static void test_upload_killed(void **state)
 	}
 	st->close(st);
 	assert_same_items(db);
-	free(before);
-	free(p.ids);
 	assert_true(kills >= 5);
 }
 
@@ -478,6 +482,8 @@ static int group_teardown(void **state)
 {
 	(void)state;
 	server_proc_cleanup(&sp);
+	idset_free(&srv);
+	idset_free(&cli);
 	return 0;
 }
 

@@ -180,6 +180,69 @@ elapsed=$(($(date +%s) - start))
 "$wbxml" decode --compact "$work/ping.body" 2>/dev/null | grep -q '<Status>7</Status>' || fail "woken Ping: not Status 7 (hierarchy changed)"
 [ "$elapsed" -lt 20 ] || fail "the Ping was not woken by the change (took ${elapsed}s)"
 
+# Mail intake (h4), all in bob's mailbox so alice's devices see nothing new: `deliver`
+# from another process wakes bob's held Ping at once (a notice on DATA-DIR/notify.sock),
+# SendMail from alice lands in bob's Inbox, `import` of a Maildir and an mbox counts.
+"$server" user add bob --password-file "$work/pw" --data-dir "$data" >/dev/null || fail "user add bob"
+bob() {
+	local cmd=$1 xml=$2
+	shift 2
+	printf '%s' "$xml" >"$work/bob.xml"
+	"$wbxml" encode "$work/bob.xml" >"$work/bob.wbxml" || { fail "eas-wbxml encode for bob's $cmd"; return; }
+	curl -sS --max-time 20 -o "$work/bob.body" -w '%{http_code}' -u 'bob:correct horse' -H 'MS-ASProtocolVersion: 14.1' \
+		--data-binary @"$work/bob.wbxml" "$@" "$eas?Cmd=$cmd&User=bob&DeviceId=BOB1&DeviceType=SmartPhone" \
+		>"$work/bob.code" 2>>"$work/curl.err"
+	"$wbxml" decode --compact "$work/bob.body" >"$work/bob.body.xml" 2>/dev/null || : >"$work/bob.body.xml"
+}
+bob FolderSync '<FolderSync xmlns="FolderHierarchy:"><SyncKey>0</SyncKey></FolderSync>'
+binbox=$(sed -n 's|.*<ServerId>\([^<]*\)</ServerId><ParentId>0</ParentId><DisplayName>Inbox</DisplayName>.*|\1|p' "$work/bob.body.xml")
+[ -n "$binbox" ] || fail "bob: no Inbox in FolderSync"
+printf '%s' "<Ping xmlns=\"Ping:\"><HeartbeatInterval>60</HeartbeatInterval><Folders><Folder><Id>$binbox</Id><Class>Email</Class></Folder></Folders></Ping>" >"$work/bping.xml"
+"$wbxml" encode "$work/bping.xml" >"$work/bping.wbxml"
+curl -sS --max-time 30 -o "$work/bping.body" -w '%{http_code}' -u 'bob:correct horse' -H 'MS-ASProtocolVersion: 14.1' \
+	--data-binary @"$work/bping.wbxml" "$eas?Cmd=Ping&User=bob&DeviceId=BOB1&DeviceType=SmartPhone" >"$work/bping.code" &
+bping_pid=$!
+for _ in $(seq 1 50); do
+	grep -q 'Ping user=bob device=BOB1 .*http=held' "$work/err" && break
+	sleep 0.1
+done
+grep -q 'Ping user=bob device=BOB1 .*http=held' "$work/err" || fail "bob's Ping was not parked"
+printf 'From: Carla <carla@example.test>\r\nTo: bob@localhost\r\nSubject: =?utf-8?q?Delivered_while_serving?=\r\nDate: Tue, 1 Jul 2003 10:52:37 +0200\r\n\r\nhello\r\n' >"$work/m.eml"
+t0=$(date +%s%N)
+"$server" deliver bob "$work/m.eml" --data-dir "$data" >"$work/deliver.out" 2>&1 || fail "deliver: $(cat "$work/deliver.out")"
+wait $bping_pid
+t1=$(date +%s%N)
+ms=$(((t1 - t0) / 1000000))
+grep -q '^delivered to bob/Inbox as .*(server notified)' "$work/deliver.out" || fail "deliver did not notify the server: $(cat "$work/deliver.out")"
+[ "$(cat "$work/bping.code")" = 200 ] || fail "bob's Ping -> $(cat "$work/bping.code")"
+"$wbxml" decode --compact "$work/bping.body" 2>/dev/null | grep -q "<Status>2</Status><Folders><Folder>$binbox</Folder>" ||
+	fail "bob's Ping after deliver: not Status 2 with his Inbox"
+[ "$ms" -lt 1000 ] || fail "deliver -> Ping answer took ${ms} ms (no notice?)"
+"$server" deliver bob "$work/garbage" --data-dir "$data" >/dev/null 2>&1 && fail "deliver accepted a file that is no message"
+m64=$(printf 'To: Bob <bob@localhost>\r\nBcc: nobody@elsewhere.test\r\nSubject: Lunch from alice\r\n\r\nNoon?\r\n' | base64 -w0)
+request SendMail "<SendMail xmlns=\"ComposeMail:\"><ClientId>smoke-1</ClientId><SaveInSentItems/><Mime>$m64</Mime></SendMail>" -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 200 ] && [ ! -s "$work/body" ] || fail "SendMail -> $(code) $(cat "$work/body.xml")"
+request SendMail "<SendMail xmlns=\"ComposeMail:\"><ClientId>smoke-1</ClientId><Mime>$m64</Mime></SendMail>" -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 118 ] || fail "SendMail with a ClientId already used: status $(value_of Status)"
+bob Sync "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>0</SyncKey><CollectionId>$binbox</CollectionId></Collection></Collections></Sync>"
+sk=$(sed -n 's|.*<SyncKey>\([^<]*\)</SyncKey>.*|\1|p' "$work/bob.body.xml" | head -1)
+bob Sync "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>$sk</SyncKey><CollectionId>$binbox</CollectionId><GetChanges/></Collection></Collections></Sync>"
+grep -q 'Lunch from alice' "$work/bob.body.xml" || fail "SendMail from alice is not in bob's Inbox"
+grep -q 'Delivered while serving' "$work/bob.body.xml" || fail "the delivered mail is not in bob's Inbox"
+grep -q 'nobody@elsewhere' "$work/bob.body.xml" && fail "bob's copy shows the Bcc"
+mkdir -p "$work/md/cur" "$work/md/new"
+cp "$work/m.eml" "$work/md/cur/1.smoke:2,S"
+cp "$work/m.eml" "$work/md/new/2.smoke"
+cp "$work/garbage" "$work/md/new/3.smoke"
+"$server" import bob --maildir "$work/md" --data-dir "$data" >"$work/import.out" 2>"$work/import.err" || fail "import --maildir failed"
+grep -qx 'imported 2 message(s) into bob/Inbox (1 read, 1 unread), 1 skipped' "$work/import.out" ||
+	fail "import --maildir: $(cat "$work/import.out")"
+grep -q 'skipped .*3.smoke' "$work/import.err" || fail "import --maildir did not report the bad message"
+printf 'From a@b Mon Jan  1 00:00:00 2024\nSubject: one\nStatus: RO\n\n>From the start\n\nFrom c@d Mon Jan  1 00:00:00 2024\nSubject: two\n\nbody\n' >"$work/mbox"
+"$server" import bob --mbox "$work/mbox" --folder Imported --data-dir "$data" >"$work/import.out" 2>&1 || fail "import --mbox failed"
+grep -qx 'imported 2 message(s) into bob/Imported (1 read, 1 unread), 0 skipped (folder created)' "$work/import.out" ||
+	fail "import --mbox: $(cat "$work/import.out")"
+
 # A Ping still parked when the server stops is answered (Status 1)
 curl -sS --max-time 20 -o "$work/ping2.body" -w '%{http_code}' "${auth[@]}" -H 'MS-ASProtocolVersion: 14.1' \
 	--data-binary @"$work/ping.wbxml" "$eas?Cmd=Ping&User=alice&DeviceId=SMOKE2&DeviceType=SmartPhone" >"$work/ping2.code" &
@@ -188,6 +251,14 @@ for _ in $(seq 1 50); do
 	[ "$(grep -c 'device=SMOKE2 .*http=held' "$work/err")" -ge 1 ] && break
 	sleep 0.1
 done
+
+# Item commands (h3): served by the real binary, spec statuses for an unprimed / unknown target
+request GetItemEstimate "<GetItemEstimate xmlns=\"GetItemEstimate:\" xmlns:airsync=\"AirSync:\"><Collections><Collection><airsync:SyncKey>0</airsync:SyncKey><CollectionId>$inbox</CollectionId></Collection></Collections></GetItemEstimate>" -H "X-MS-PolicyKey: $key"
+[ "$(code)" = 200 ] && [ "$(value_of Status)" = 3 ] || fail "GetItemEstimate with SyncKey 0: $(code) status $(value_of Status)"
+request ItemOperations "<ItemOperations xmlns=\"ItemOperations:\" xmlns:airsync=\"AirSync:\"><Fetch><Store>Mailbox</Store><airsync:CollectionId>$inbox</airsync:CollectionId><airsync:ServerId>$inbox:404</airsync:ServerId></Fetch></ItemOperations>" -H "X-MS-PolicyKey: $key"
+grep -q '<Fetch><Status>6</Status>' "$work/body.xml" || fail "ItemOperations Fetch of a missing item: not Status 6"
+request MoveItems "<MoveItems xmlns=\"Move:\"><Move><SrcMsgId>$inbox:404</SrcMsgId><SrcFldId>$inbox</SrcFldId><DstFldId>$inbox</DstFldId></Move></MoveItems>" -H "X-MS-PolicyKey: $key"
+[ "$(value_of Status)" = 1 ] || fail "MoveItems of a missing item: status $(value_of Status)"
 
 # Misbehaviour on demand (eas-server inject, h3): faults added by another process while serve runs
 "$server" inject alice --device SMOKE1 --http 503 --retry-after 7 --count 2 --data-dir "$data" || fail "inject --http 503"

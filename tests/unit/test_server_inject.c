@@ -47,12 +47,11 @@ static void add(fx *f, int64_t user, const char *device, const char *command, ui
 /* FolderSync 0 of user/device: the HTTP status (and the reply, kept in *out when given). */
 static int folder_sync(fx *f, const char *user, const char *device, reply *out)
 {
-	reply r;
-	call_wbxml(f, &(call){ .cmd = "FolderSync", .user = user, .device = device, .xml = FS0 }, &r);
-	int status = r.r.status;
-	if (out)
-		*out = r;
-	else
+	/* the reply is made in place: its headers point into itself */
+	reply r, *into = out ? out : &r;
+	call_wbxml(f, &(call){ .cmd = "FolderSync", .user = user, .device = device, .xml = FS0 }, into);
+	int status = into->r.status;
+	if (!out)
 		reply_free(&r);
 	return status;
 }

@@ -460,6 +460,7 @@ void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 		eas__free(&y->mem, r.keys);
 		free_sent(y);
 		y->sy.pending = 0;
+		eas__sync_done_event(y);
 		eas__sync_advance(y);
 		return;
 	}
@@ -1120,14 +1121,17 @@ void eas__sync_collections_response(eas__sync *y)
 			break;
 		}
 	}
-	eas_session_event *ev = eas__session_event(y->s, EAS_EVENT_SYNC_PROGRESS, first, 1,
-						   "sync: %llu added, %llu changed, %llu deleted",
-						   (unsigned long long)y->sy.added, (unsigned long long)y->sy.changed,
-						   (unsigned long long)y->sy.deleted);
-	ev->added = y->sy.added;
-	ev->changed = y->sy.changed;
-	ev->deleted = y->sy.deleted;
-	ev->bytes = y->sy.bytes;
+	if (y->job == EAS__JOB_SYNC || y->job == EAS__JOB_PUSH) {
+		eas_session_event *ev = eas__session_event(y->s, EAS_EVENT_SYNC_PROGRESS, first, 1,
+							   "sync: %llu added, %llu changed, %llu deleted",
+							   (unsigned long long)y->sy.added,
+							   (unsigned long long)y->sy.changed,
+							   (unsigned long long)y->sy.deleted);
+		ev->added = y->sy.added;
+		ev->changed = y->sy.changed;
+		ev->deleted = y->sy.deleted;
+		ev->bytes = y->sy.bytes;
+	}
 	if (fatal) {
 		eas__sync_fail_status(y, EAS_CMD_SYNC, (int)fatal_status);
 		return;

@@ -155,7 +155,6 @@ static void save_account(eas__sync *y)
 
 void eas__sync_advance(eas__sync *y)
 {
-	eas_session *s = y->s;
 	if (!y->in_txn)
 		save_account(y);
 	if (y->need_folder_sync) {
@@ -171,16 +170,7 @@ void eas__sync_advance(eas__sync *y)
 			eas__sync_collections_start(y, 0);
 			return;
 		}
-		eas_session_event *ev = eas__session_event(s, EAS_EVENT_SYNC_DONE, NULL, 0,
-							   "sync done: %llu added, %llu changed, %llu deleted",
-							   (unsigned long long)y->sy.added,
-							   (unsigned long long)y->sy.changed,
-							   (unsigned long long)y->sy.deleted);
-		ev->added = y->sy.added;
-		ev->changed = y->sy.changed;
-		ev->deleted = y->sy.deleted;
-		ev->bytes = y->sy.bytes;
-		end_job(y);
+		end_job(y); /* EAS_EVENT_SYNC_DONE came with the end of the phase */
 		return;
 	case EAS__JOB_PUSH:
 		if (y->sy.pending) {
@@ -208,6 +198,22 @@ void eas__sync_advance(eas__sync *y)
 		end_job(y);
 		return;
 	}
+}
+
+void eas__sync_done_event(eas__sync *y)
+{
+	if (y->job != EAS__JOB_SYNC && y->job != EAS__JOB_PUSH)
+		return; /* a priming round (GetItemEstimate) is not the app's sync */
+	eas_session_event *ev = eas__session_event(y->s, EAS_EVENT_SYNC_DONE, NULL, 0,
+						   "sync done: %llu added, %llu changed, %llu deleted",
+						   (unsigned long long)y->sy.added, (unsigned long long)y->sy.changed,
+						   (unsigned long long)y->sy.deleted);
+	ev->added = y->sy.added;
+	ev->changed = y->sy.changed;
+	ev->deleted = y->sy.deleted;
+	ev->bytes = y->sy.bytes;
+	/* Push: each Sync phase reports its own totals. */
+	y->sy.added = y->sy.changed = y->sy.deleted = y->sy.bytes = 0;
 }
 
 /* ---- sending ----------------------------------------------------------------------- */

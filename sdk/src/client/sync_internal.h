@@ -207,6 +207,8 @@ typedef struct eas__sync eas__sync;
 
 /* The engine of a session, created on first use; NULL on EAS_E_NOMEM. */
 eas__sync *eas__sync_get(eas_session *s);
+/* A Sync phase ended: EAS_EVENT_SYNC_DONE with its totals (Sync and push jobs). */
+void eas__sync_done_event(eas__sync *y);
 /* The phase finished: start the next one or end the job. */
 void eas__sync_advance(eas__sync *y);
 /* Encodes a body with write(enc, arg) at the session's version and sends command after delay_ms. */

@@ -4,8 +4,8 @@
  *
  * GetItemEstimate needs primed keys: folders still at SyncKey 0 get one
  * Sync round first (key 0 only, no items).  Response status 2 runs a
- * FolderSync, 3 a priming Sync, 4 a Sync of the folder, then the estimate
- * is asked once more; a second failure ends the job with EAS_EVENT_ERROR.
+ * FolderSync, 3 and 4 a Sync of the folder, then the estimate is asked once
+ * more; a second failure ends the job with EAS_EVENT_ERROR.
  *
  * SendMail: from 14.0 the WBXML form with a random ClientId (a resend after
  * a lost answer carries the same one, and the server's 118 "already sent"
@@ -34,6 +34,7 @@ void eas__sync_misc_free(eas__sync *y)
 	y->es.ids = NULL;
 	y->es.nids = 0;
 	y->es.pending = 0;
+	y->es.retried = 0;
 	if (y->sm.mime)
 		memset(y->sm.mime, 0, y->sm.len);
 	eas__free(&y->mem, y->sm.mime);
@@ -213,7 +214,7 @@ void eas__sync_estimate_response(eas__sync *y)
 	}
 	const char *resync[EAS__SYNC_MAX_FOLDERS];
 	size_t nresync = 0;
-	int folder_sync = 0, prime = 0;
+	int folder_sync = 0;
 	uint32_t bad = 0;
 	const eas_node *cursor = NULL;
 	eas_item_estimate_result res;
@@ -229,10 +230,8 @@ void eas__sync_estimate_response(eas__sync *y)
 		if (res.status == EAS_ITEM_ESTIMATE_INVALID_COLLECTION)
 			folder_sync = 1;
 		else if ((res.status == EAS_ITEM_ESTIMATE_NOT_PRIMED || res.status == EAS_ITEM_ESTIMATE_INVALID_KEY) &&
-			 res.collection_id && nresync < EAS__SYNC_MAX_FOLDERS) {
+			 res.collection_id && nresync < EAS__SYNC_MAX_FOLDERS)
 			resync[nresync++] = res.collection_id;
-			prime |= res.status == EAS_ITEM_ESTIMATE_NOT_PRIMED;
-		}
 	}
 	if (rc < 0) {
 		eas_tree_free(tree);
@@ -253,10 +252,8 @@ void eas__sync_estimate_response(eas__sync *y)
 	/* Once: fix what the server said, then ask again. */
 	y->es.retried = 1;
 	y->need_folder_sync = folder_sync;
-	if (nresync) {
-		rc = eas__sync_collections_set(y, resync, nresync);
-		y->sy.prime_only = prime && rc == 0;
-	}
+	if (nresync)
+		rc = eas__sync_collections_set(y, resync, nresync); /* a real Sync: the server doubts our keys */
 	eas_tree_free(tree);
 	if (rc) {
 		eas__sync_fail(y, rc, 0, "GetItemEstimate: %s", eas_strerror(rc));

@@ -434,6 +434,12 @@ static void on_notify(const eas_mstore_event *ev, void *user_data)
 	}
 }
 
+void eas_server_store_changed(eas_server *srv, const eas_mstore_event *event)
+{
+	if (srv && event)
+		on_notify(event, srv);
+}
+
 int eas_server_hold_ready(const eas_server_hold *hold)
 {
 	return hold && hold->outcome != EAS_SRV_HOLD_WAITING;
@@ -911,7 +917,7 @@ static int serve_post(eas_srv_ctx *c)
 			return eas__srv_reply_text(c, 400, "malformed WBXML\n");
 		}
 		c->root = eas_tree_root(c->tree);
-	} else if (c->command != EAS_CMD_PING && c->command != EAS_CMD_SYNC) {
+	} else if (!req->body_len && c->command != EAS_CMD_PING && c->command != EAS_CMD_SYNC) {
 		snprintf(c->err, sizeof c->err, "empty body");
 		return eas__srv_reply_text(c, 400, "empty body\n");
 	}

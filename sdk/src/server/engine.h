@@ -187,6 +187,15 @@ int eas_server_handle(eas_server *srv, const eas_server_request *req, eas_server
 /* Frees what a response owns; safe on a cleared or zeroed one. */
 void eas_server_response_clear(eas_server_response *resp);
 
+/*
+ * A change the store's own notification cannot report: one made through
+ * another store handle, e.g. by another process (`eas-server deliver`)
+ * that tells the server over a side channel.  Wakes the holds the event
+ * concerns exactly as the store's callback would (wake() runs inside this
+ * call).  NULL arguments are ignored.
+ */
+void eas_server_store_changed(eas_server *srv, const eas_mstore_event *event);
+
 /* 1 when the hold has an outcome (wake was called for it). */
 int eas_server_hold_ready(const eas_server_hold *hold);
 /*
