@@ -140,8 +140,23 @@ static const char schema_v2[] =
 	" eas_status INTEGER NOT NULL DEFAULT 0, remaining INTEGER NOT NULL, created INTEGER NOT NULL);"
 	"CREATE INDEX faults_user ON faults(user_id);";
 
+/*
+ * v3: where each folder state's delta work stands, so that paging through a
+ * large folder costs one window per request instead of a rescan (sync_items):
+ * clean_seq = the folder's last change-log seq when the synced set was last
+ * found to need no Delete, SoftDelete or Change (-1 = unknown); add_seq,
+ * add_date, add_uid = the Add cursor (every in-window item sorted before
+ * (add_date, add_uid), newest first, is in the synced set), valid while the
+ * folder's last seq is still add_seq (-1 = none).
+ */
+static const char schema_v3[] =
+	"ALTER TABLE sync_states ADD COLUMN clean_seq INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE sync_states ADD COLUMN add_seq INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE sync_states ADD COLUMN add_date INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE sync_states ADD COLUMN add_uid INTEGER NOT NULL DEFAULT 0;";
+
 /* migrations[i] takes the schema from version i to i + 1. */
-static const char *const migrations[] = { schema_v1, schema_v2 };
+static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 #define MIGRATION_COUNT ((int)(sizeof migrations / sizeof migrations[0]))
 
 /* ---- statements ------------------------------------------------------------------ */
@@ -171,6 +186,12 @@ static const char *const migrations[] = { schema_v1, schema_v2 };
 	" WHERE s.state_id = ?1 AND i.modseq > s.modseq AND " IN_WINDOW
 #define Q_ADDS "SELECT i.uid, i.server_id FROM items i WHERE i.folder_id = ?2 AND i.user_id = ?3" \
 	" AND " IN_WINDOW " AND NOT EXISTS (SELECT 1 FROM synced s WHERE s.state_id = ?1 AND s.obj_id = i.uid)"
+/* Adds after the cursor (?7 date, ?8 uid; both INT64_MAX = from the top): a range of items_folder_date */
+#define Q_ADDS_AFTER " AND i.date <= ?7 AND (i.date < ?7 OR i.uid < ?8)"
+/* SoftDeletes of a settled synced set whose filter moved from ?7 to ?4: only dates in between */
+#define Q_SOFT_RANGE "SELECT s.obj_id, s.server_id FROM items i JOIN synced s" \
+	" ON s.state_id = ?1 AND s.obj_id = i.uid AND s.server_id = i.server_id" \
+	" WHERE i.folder_id = ?2 AND i.user_id = ?3 AND i.date >= ?7 AND i.date < ?4"
 /* hierarchy deltas: ?1 state, ?2 user */
 /* the user's folders with their depth (top level 0), user id in parameter U */
 #define FOLDER_TREE(U) "WITH RECURSIVE t(id, depth) AS (" \
@@ -196,12 +217,18 @@ static const char *const migrations[] = { schema_v1, schema_v2 };
 	X(TOKEN_DELETE_USER, "DELETE FROM tokens WHERE user_id = ?1") \
 	X(DEV_ROW, "SELECT id FROM devices WHERE user_id = ?1 AND device_id = ?2") \
 	X(DEV_UPSERT, "INSERT INTO devices(user_id, device_id, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)" \
-		" ON CONFLICT(user_id, device_id) DO UPDATE SET last_seen = excluded.last_seen") \
+		" ON CONFLICT(user_id, device_id) DO UPDATE SET last_seen = excluded.last_seen" \
+		" WHERE last_seen <> excluded.last_seen") \
 	X(DEV_INFO, "UPDATE devices SET device_type = coalesce(?3, device_type)," \
 		" user_agent = coalesce(?4, user_agent), model = coalesce(?5, model), imei = coalesce(?6, imei)," \
 		" friendly_name = coalesce(?7, friendly_name), os = coalesce(?8, os)," \
 		" os_language = coalesce(?9, os_language), phone_number = coalesce(?10, phone_number)," \
-		" mobile_operator = coalesce(?11, mobile_operator) WHERE user_id = ?1 AND device_id = ?2") \
+		" mobile_operator = coalesce(?11, mobile_operator) WHERE user_id = ?1 AND device_id = ?2" \
+		" AND (?3 IS NOT NULL AND ?3 IS NOT device_type OR ?4 IS NOT NULL AND ?4 IS NOT user_agent" \
+		" OR ?5 IS NOT NULL AND ?5 IS NOT model OR ?6 IS NOT NULL AND ?6 IS NOT imei" \
+		" OR ?7 IS NOT NULL AND ?7 IS NOT friendly_name OR ?8 IS NOT NULL AND ?8 IS NOT os" \
+		" OR ?9 IS NOT NULL AND ?9 IS NOT os_language OR ?10 IS NOT NULL AND ?10 IS NOT phone_number" \
+		" OR ?11 IS NOT NULL AND ?11 IS NOT mobile_operator)") \
 	X(DEV_GET, "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 AND device_id = ?2") \
 	X(DEV_LIST, "SELECT " DEV_COLS " FROM devices WHERE user_id = ?1 ORDER BY id") \
 	X(DEV_DELETE, "DELETE FROM devices WHERE user_id = ?1 AND device_id = ?2") \
@@ -274,12 +301,16 @@ static const char *const migrations[] = { schema_v1, schema_v2 };
 	X(STATE_INSERT, "INSERT INTO sync_states(user_id, device, collection, folder_id, generation," \
 		" counter, cur_key, updated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") \
 	X(STATE_RESET, "UPDATE sync_states SET generation = ?3, counter = ?4, cur_key = ?5," \
-		" prev_key = NULL, prev_tag = NULL, prev_response = NULL, updated = ?6" \
+		" prev_key = NULL, prev_tag = NULL, prev_response = NULL, updated = ?6, clean_seq = -1, add_seq = -1" \
 		" WHERE id = ?1 AND user_id = ?2") \
 	X(STATE_ADVANCE, "UPDATE sync_states SET prev_key = cur_key, prev_tag = ?4, prev_response = ?5," \
 		" cur_key = ?6, counter = ?7, updated = ?8 WHERE id = ?1 AND user_id = ?2 AND cur_key = ?3") \
 	X(STATE_REPLAY, "SELECT prev_response FROM sync_states WHERE id = ?1 AND user_id = ?2") \
-	X(STATE_WINDOW, "UPDATE sync_states SET win_since = ?3, win_classes = ?4 WHERE id = ?1 AND user_id = ?2") \
+	X(STATE_DELTA_GET, "SELECT win_since, win_classes, clean_seq, add_seq, add_date, add_uid" \
+		" FROM sync_states WHERE id = ?1 AND user_id = ?2") \
+	X(STATE_DELTA_SET, "UPDATE sync_states SET win_since = ?3, win_classes = ?4, clean_seq = ?5," \
+		" add_seq = ?6, add_date = ?7, add_uid = ?8 WHERE id = ?1 AND user_id = ?2") \
+	X(LOG_FOLDER_MAX, "SELECT coalesce(max(seq), 0) FROM changes WHERE user_id = ?1 AND folder_id = ?2") \
 	X(STATE_FIND, "SELECT s.id FROM sync_states s JOIN devices d ON d.id = s.device" \
 		" WHERE d.user_id = ?1 AND d.device_id = ?2 AND s.collection = ?3 AND s.user_id = ?1") \
 	X(SYNCED_CLEAR, "DELETE FROM synced WHERE state_id = ?1") \
@@ -291,7 +322,8 @@ static const char *const migrations[] = { schema_v1, schema_v2 };
 	X(D_DELETES, Q_DELETES " ORDER BY s.obj_id LIMIT ?6") \
 	X(D_SOFT, Q_SOFT " ORDER BY s.obj_id LIMIT ?6") \
 	X(D_CHANGES, Q_CHANGES " ORDER BY i.uid LIMIT ?6") \
-	X(D_ADDS, Q_ADDS " ORDER BY i.date DESC, i.uid DESC LIMIT ?6") \
+	X(D_SOFT_RANGE, Q_SOFT_RANGE " ORDER BY i.date DESC, i.uid DESC LIMIT ?6") \
+	X(D_ADDS, Q_ADDS Q_ADDS_AFTER " ORDER BY i.date DESC, i.uid DESC LIMIT ?6") \
 	X(C_DELETES, "SELECT count(*) FROM (" Q_DELETES ")") \
 	X(C_SOFT, "SELECT count(*) FROM (" Q_SOFT ")") \
 	X(C_CHANGES, "SELECT count(*) FROM (" Q_CHANGES ")") \
@@ -1062,6 +1094,11 @@ static int m_device_touch(eas_mstore *m, int64_t user_id, const char *device,
 	int rc = tx_begin(s);
 	if (rc)
 		return rc;
+	/*
+	 * Rows are rewritten only when a value changes (last_seen has one-second
+	 * steps): a touch that changes nothing writes no page, so the commit
+	 * costs no fsync on every request of a busy device.
+	 */
 	rc = user_exists(s, user_id);
 	if (!rc)
 		rc = run(s, ST_DEV_UPSERT, "iti", user_id, device, now_s(s));
@@ -2496,15 +2533,18 @@ typedef struct pending {
 	char server_id[EAS_MSTORE_ID_SIZE];
 } pending;
 
-/* Collects up to max rows (obj_id, server_id) of a delta query; *more = a row beyond max exists. */
+/*
+ * Collects up to max rows (obj_id, server_id) of a delta query; *more = a row
+ * beyond max exists.  p7, p8: the range parameters of D_SOFT_RANGE / D_ADDS.
+ */
 static int collect(pending **list, size_t *count, int *more, sq *s, int id, const eas_mstore_sync *y,
-		   int64_t since, const char *classes, size_t max)
+		   int64_t since, const char *classes, size_t max, int64_t p7, int64_t p8)
 {
 	*count = 0;
 	*more = 0;
 	sqlite3_stmt *st;
-	int rc = prep(&st, s, id, "iiiiti", y->state_id, y->folder_row, y->user_id, since, classes,
-		      I64(max + 1));
+	int rc = prep(&st, s, id, "iiiitiii", y->state_id, y->folder_row, y->user_id, since, classes,
+		      I64(max + 1), p7, p8);
 	if (rc)
 		return rc;
 	while ((rc = step(s, st)) == 1) {
@@ -2521,8 +2561,8 @@ static int collect(pending **list, size_t *count, int *more, sq *s, int id, cons
 	return rc;
 }
 
-/* Loads one item by uid and hands it to fn as `kind`. */
-static int emit_item(int64_t *modseq, sq *s, const eas_mstore_sync *y, int64_t uid,
+/* Loads one item by uid and hands it to fn as `kind`; *modseq, *date: the item's. */
+static int emit_item(int64_t *modseq, int64_t *date, sq *s, const eas_mstore_sync *y, int64_t uid,
 		     eas_mstore_change_kind kind, eas_mstore_change_fn fn, void *ud)
 {
 	sqlite3_stmt *st;
@@ -2535,6 +2575,7 @@ static int emit_item(int64_t *modseq, sq *s, const eas_mstore_sync *y, int64_t u
 	eas_mstore_item it;
 	fill_item(&it, folder, st);
 	*modseq = it.modseq;
+	*date = it.summary.date;
 	eas_mstore_change c = { kind, it.server_id, &it, NULL };
 	rc = fn(&c, ud) ? EAS_E_CALLBACK : 0;
 	done(st);
@@ -2549,6 +2590,45 @@ static char *classes_param(char *buf, size_t size, const char *classes)
 	return buf;
 }
 
+/*
+ * Where the previous sync_items of a folder state left off (schema v3).  Both
+ * shortcuts hold only while the folder's change log has not moved (every
+ * change to an item, and every synced-set edit outside sync_items, logs a
+ * change in its folder) and the window did not widen (same classes, a
+ * filter start not earlier: a narrower window only drops items, which the
+ * SoftDelete range below catches).
+ */
+typedef struct delta {
+	int64_t folder_seq;  /* the folder's last change-log seq now */
+	int64_t prev_since;  /* the filter start of the previous call */
+	int clean;           /* the synced set needs no Delete / Change; SoftDelete only in [prev_since, since) */
+	int cursor;          /* add_date / add_uid are a valid Add cursor */
+	int64_t add_date, add_uid;
+} delta;
+
+static int delta_load(delta *d, sq *s, const eas_mstore_sync *y, int64_t since, const char *cls)
+{
+	memset(d, 0, sizeof *d);
+	int rc = one_i64(&d->folder_seq, s, ST_LOG_FOLDER_MAX, "ii", y->user_id, y->folder_row);
+	if (rc)
+		return rc;
+	sqlite3_stmt *st;
+	if ((rc = prep(&st, s, ST_STATE_DELTA_GET, "ii", y->state_id, y->user_id)))
+		return rc;
+	if ((rc = step(s, st)) <= 0)
+		return rc < 0 ? rc : EAS_E_NOTFOUND;
+	d->prev_since = sqlite3_column_int64(st, 0);
+	const char *prev_cls = col_text(st, 1);
+	int same = (prev_cls == NULL) == (cls == NULL) && (!cls || strcmp(prev_cls, cls) == 0) &&
+		   since >= d->prev_since;
+	d->clean = same && sqlite3_column_int64(st, 2) == d->folder_seq;
+	d->cursor = same && sqlite3_column_int64(st, 3) == d->folder_seq;
+	d->add_date = sqlite3_column_int64(st, 4);
+	d->add_uid = sqlite3_column_int64(st, 5);
+	done(st);
+	return 0;
+}
+
 static int sync_items(int *more_out, sq *s, eas_mstore_sync *y, const eas_mstore_window *w,
 		      eas_mstore_change_fn fn, void *ud)
 {
@@ -2558,7 +2638,8 @@ static int sync_items(int *more_out, sq *s, eas_mstore_sync *y, const eas_mstore
 	if (w && w->classes && strlen(w->classes) > EAS_MSTORE_NAME_MAX)
 		return EAS_E_INVALID;
 	const char *cls = classes_param(cls_buf, sizeof cls_buf, w ? w->classes : NULL);
-	int rc = run(s, ST_STATE_WINDOW, "iiit", y->state_id, y->user_id, since, cls);
+	delta d;
+	int rc = delta_load(&d, s, y, since, cls);
 	if (rc)
 		return rc;
 	pending *list = eas__malloc(&s->mem, (MAX_WINDOW + 1) * sizeof *list);
@@ -2569,10 +2650,21 @@ static int sync_items(int *more_out, sq *s, eas_mstore_sync *y, const eas_mstore
 	static const int phases[] = { ST_D_DELETES, ST_D_SOFT, ST_D_CHANGES, ST_D_ADDS };
 	static const eas_mstore_change_kind kinds[] = { EAS_MSTORE_CHANGE_DELETE, EAS_MSTORE_CHANGE_SOFT_DELETE,
 							EAS_MSTORE_CHANGE_CHANGE, EAS_MSTORE_CHANGE_ADD };
-	int more = 0;
+	int more = 0, settled = 0;
 	for (int ph = 0; ph < 4 && !rc && !more; ph++) {
-		size_t count;
-		rc = collect(&list, &count, &more, s, phases[ph], y, since, cls, budget);
+		int id = phases[ph];
+		int64_t p7 = 0, p8 = 0;
+		if (ph == 1 && d.clean) {
+			/* only what the moving filter start left behind since the last call */
+			id = ST_D_SOFT_RANGE;
+			p7 = d.prev_since;
+		} else if (ph == 3) {
+			p7 = d.cursor ? d.add_date : INT64_MAX;
+			p8 = d.cursor ? d.add_uid : INT64_MAX;
+		}
+		size_t count = 0;
+		if (!(d.clean && (ph == 0 || ph == 2)) && !(id == ST_D_SOFT_RANGE && since <= p7))
+			rc = collect(&list, &count, &more, s, id, y, since, cls, budget, p7, p8);
 		for (size_t i = 0; i < count && !rc; i++) {
 			pending *p = &list[i];
 			if (kinds[ph] == EAS_MSTORE_CHANGE_DELETE || kinds[ph] == EAS_MSTORE_CHANGE_SOFT_DELETE) {
@@ -2581,15 +2673,32 @@ static int sync_items(int *more_out, sq *s, eas_mstore_sync *y, const eas_mstore
 				if (!rc)
 					rc = run(s, ST_SYNCED_DEL, "ii", y->state_id, p->obj);
 			} else {
-				int64_t modseq;
-				rc = emit_item(&modseq, s, y, p->obj, kinds[ph], fn, ud);
+				int64_t modseq, date;
+				rc = emit_item(&modseq, &date, s, y, p->obj, kinds[ph], fn, ud);
 				if (!rc)
 					rc = run(s, ST_SYNCED_PUT, "iiti", y->state_id, p->obj, p->server_id, modseq);
+				if (!rc && ph == 3) {
+					/* newest first: the last one sent is where the next window goes on */
+					d.cursor = 1;
+					d.add_date = date;
+					d.add_uid = p->obj;
+				}
 			}
+		}
+		if (ph == 2 && !more)
+			settled = 1;
+		if (ph == 3 && !rc && !more && count == 0) {
+			/* every in-window item is in the synced set: nothing after the end */
+			d.cursor = 1;
+			d.add_date = INT64_MIN;
+			d.add_uid = INT64_MIN;
 		}
 		budget -= count;
 	}
 	eas__free(&s->mem, list);
+	if (!rc)
+		rc = run(s, ST_STATE_DELTA_SET, "iiitiiii", y->state_id, y->user_id, since, cls,
+			 settled ? d.folder_seq : I64(-1), d.cursor ? d.folder_seq : I64(-1), d.add_date, d.add_uid);
 	if (!rc && more_out)
 		*more_out = more;
 	return rc;

@@ -15,6 +15,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <eas/status.h>
 #include <eas/store_sqlite.h>
 
 #include "app.h"
@@ -267,16 +268,49 @@ static int make_device_id(app *a)
 static app *log_app;
 static eas_platform platform;
 
+/*
+ * "Sync status 3 for folder 1: resync from SyncKey 0" -> "Sync status 3
+ * (InvalidSyncKey): invalid synchronization key -- for folder 1: resync
+ * from SyncKey 0": a status the engine handled itself, named with its
+ * meaning.  0 when the line is not about a status.
+ */
+static int describe_status_line(const char *msg, char *out, size_t size)
+{
+	char name[32];
+	int status = 0, used = 0;
+	if (sscanf(msg, "%31[A-Za-z] status %d%n", name, &status, &used) != 2 || used <= 0)
+		return 0;
+	int cmd = eas_command_lookup(name);
+	if (cmd < 0)
+		return 0;
+	char what[300];
+	if (eas_command_status_describe(what, sizeof what, (eas_command)cmd, status) < 0)
+		return 0;
+	const char *rest = msg + used;
+	while (*rest == ' ' || *rest == ':')
+		rest++;
+	snprintf(out, size, "%s%s%s", what, rest[0] ? " -- " : "", rest);
+	return 1;
+}
+
 static void log_line(eas_log_level level, const char *message, void *user_data)
 {
 	(void)user_data;
 	app *a = log_app;
-	if (!a || level > (a->o.verbose ? EAS_LOG_INFO : EAS_LOG_ERROR) || (a->o.quiet && !a->o.verbose) ||
-	    (a->o.json && !a->o.verbose))
+	if (!a)
 		return;
 	char text[1024];
 	copy_text(text, sizeof text, message);
 	redact_secrets(a, text);
+	char status_text[1400];
+	/* statuses the engine handled (a resync, a FolderSync first...): worth a line unless --quiet/--json */
+	if (level <= EAS_LOG_INFO && !a->o.quiet && !a->o.json && describe_status_line(text, status_text, sizeof status_text)) {
+		fprintf(stderr, "eas-sync: %s\n", status_text);
+		return;
+	}
+	if (level > (a->o.verbose ? EAS_LOG_INFO : EAS_LOG_ERROR) || (a->o.quiet && !a->o.verbose) ||
+	    (a->o.json && !a->o.verbose))
+		return;
 	fprintf(stderr, "eas-sync: libeas %s: %s\n", level == EAS_LOG_ERROR ? "error" : level == EAS_LOG_WARN ? "warning" : "info",
 		text);
 }
@@ -401,12 +435,15 @@ int account_connect(app *a)
 
 void account_close(app *a)
 {
+	/* the transport first: a request still pending must not complete into a freed session */
+	if (a->curl) {
+		driver_detach(a);
+		eas_curl_transport_free(a->curl);
+	}
+	a->curl = NULL;
 	if (a->session)
 		eas_session_free(a->session);
 	a->session = NULL;
-	if (a->curl)
-		eas_curl_transport_free(a->curl);
-	a->curl = NULL;
 	if (a->store)
 		a->store->close(a->store);
 	a->store = NULL;

@@ -185,6 +185,8 @@ int driver_submit(app *a, const eas_http_request *req, const eas_http_response_h
 /* Runs the transport for at most ms (sleeps when nothing is in flight). */
 void driver_pump(app *a, uint32_t ms);
 void driver_install_signals(app *a);
+/* Cancels the exchange in flight (if any) without feeding its end to anyone. */
+void driver_detach(app *a);
 
 /* ---- trace.c ---- */
 void trace_request(app *a, const eas_http_request *req);

@@ -298,8 +298,8 @@ int cmd_sync(app *a)
 			const folder_rec *f = &r->folders.f[i];
 			uint64_t stored = 0;
 			a->store->item_count(a->store, f->id, &stored);
-			if (!f->sync_wanted && stored == 0 && r->counts[i].added == 0)
-				continue;
+			if (stored == 0 && r->counts[i].added + r->counts[i].changed + r->counts[i].deleted == 0)
+				continue; /* empty and untouched: the JSON lists every folder */
 			printf("  %-24s %7llu items  (+%llu ~%llu -%llu)\n", f->name, (unsigned long long)stored,
 			       (unsigned long long)r->counts[i].added, (unsigned long long)r->counts[i].changed,
 			       (unsigned long long)r->counts[i].deleted);

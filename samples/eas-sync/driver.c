@@ -129,7 +129,7 @@ int driver_submit(app *a, const eas_http_request *req, const eas_http_response_h
 }
 
 /* Stops the exchange in flight without telling its handler. */
-static void detach(app *a)
+void driver_detach(app *a)
 {
 	if (!a->in_flight)
 		return;
@@ -188,6 +188,9 @@ static int report_error(app *a, const eas_session_event *ev)
 	if ((ev->error == EAS_E_IO || ev->error == EAS_E_TLS) && a->transport_detail[0] && n < sizeof extra &&
 	    (!ev->message || !strstr(ev->message, a->transport_detail)))
 		snprintf(extra + n, sizeof extra - n, ": %s", a->transport_detail);
+	n = strlen(extra);
+	if (ev->error == EAS_E_TLS && !a->o.ca_file && n < sizeof extra)
+		snprintf(extra + n, sizeof extra - n, " (--ca-file FILE trusts a private CA)");
 	int code = ev->error ? exit_code_for(ev->error) : EXIT_FAILED;
 	if (ev->http_status == 401)
 		code = EXIT_AUTH;
@@ -289,10 +292,19 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 			int r = on_event ? on_event(a, &ev, ctx) : EV_DEFAULT;
 			if (r == EV_DEFAULT)
 				r = default_event(a, &ev);
-			if (r == EV_DONE)
+			if (r == EV_DONE) {
+				/* done while the engine already sent its next request (push): end it too */
+				if (a->in_flight) {
+					driver_detach(a);
+					if (eas_session_busy(a->session))
+						eas_session_cancel(a->session);
+					while (eas_session_next_event(a->session, &ev) == 1)
+						;
+				}
 				return 0;
+			}
 			if (r > 0) {
-				detach(a);
+				driver_detach(a);
 				if (eas_session_busy(a->session))
 					eas_session_cancel(a->session);
 				while (eas_session_next_event(a->session, &ev) == 1)
@@ -309,7 +321,7 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 		if (got_signal || (deadline_ms && now >= deadline_ms)) {
 			int r = got_signal ? -2 : -1;
 			a->interrupted = got_signal != 0;
-			detach(a);
+			driver_detach(a);
 			if (eas_session_busy(a->session))
 				eas_session_cancel(a->session);
 			while (eas_session_next_event(a->session, &ev) == 1)
@@ -323,7 +335,7 @@ int drive(app *a, event_fn on_event, tick_fn on_tick, void *ctx, uint64_t deadli
 		if (on_tick && now - last_tick >= SLICE_MS) {
 			last_tick = now;
 			if (on_tick(a, ctx) == EV_DONE) {
-				detach(a);
+				driver_detach(a);
 				if (eas_session_busy(a->session))
 					eas_session_cancel(a->session);
 				while (eas_session_next_event(a->session, &ev) == 1)

@@ -612,7 +612,7 @@ int main(int argc, char **argv)
 	printf("  one delivery to bench: all %u Pings answered %.0f ms after deliver started\n", n, now_ms() - w0);
 	long rss2, hwm2;
 	proc_mem(server_pid, &rss2, &hwm2);
-	printf("  server memory after:        VmRSS %6ld KiB  VmHWM %6ld KiB\n", rss2, hwm2);
+	printf("  server memory just after answering them all: VmRSS %6ld KiB  VmHWM %6ld KiB\n", rss2, hwm2);
 	for (unsigned i = 0; i < n; i++)
 		conn_close(&cs[i]);
 	free(cs);

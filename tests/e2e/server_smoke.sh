@@ -7,7 +7,9 @@
 #   FolderSync 0 (the ten default folders), FolderCreate on the key chain,
 #   400 on a garbage body, 501 on an unknown command, 413 on an oversize
 #   body, a Ping parked and woken by a FolderCreate of another device, a
-#   wipe and a bearer token from the admin commands...
+#   Ping woken within a second by `eas-server deliver` run as another
+#   process, SendMail between two local users, `import` of a Maildir and an
+#   mbox with their counts, a wipe and a bearer token from the admin commands...
 # then stops the server with SIGTERM and checks it exited cleanly (status 0)
 # and answered the Ping it still held; then the same over HTTPS with a
 # self-signed certificate and a policy file (when openssl is installed).

@@ -591,7 +591,7 @@ static void test_provisioning_status(void **state)
 	assert_int_equal(eas_session_sync(h->s, INBOX, 1), 0);
 	h_take(h);
 	h_answer(h, S_OPEN "<Status>142</Status></Sync>");
-	h_expect(h, "Provision", NULL);
+	free(h_expect(h, "Provision", NULL));
 	h_answer(h, "<Provision xmlns=\"Provision:\"><Status>1</Status></Provision>");
 	free(h_expect(h, "Sync", "<SyncKey>k1</SyncKey>", NULL));
 	h_answer(h, ONE("k2", "2", "1", "<Commands>" MAIL("2:1", "x", "0") "</Commands>"));

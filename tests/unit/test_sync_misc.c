@@ -79,18 +79,18 @@ static void test_estimate_statuses(void **state)
 	harness *h = ready(EAS_PROTO_14_1);
 	const char *ids[] = { "2" };
 	assert_int_equal(eas_session_estimate(h->s, ids, 1), 0);
-	h_expect(h, "GetItemEstimate", NULL);
+	free(h_expect(h, "GetItemEstimate", NULL));
 	h_answer(h, EST "<Response><Status>2</Status></Response></GetItemEstimate>");
 	free(h_expect(h, "FolderSync", NULL));
 	h_answer(h, "<FolderSync xmlns=\"FolderHierarchy:\"><Status>1</Status><SyncKey>1</SyncKey></FolderSync>");
-	h_expect(h, "GetItemEstimate", NULL);
+	free(h_expect(h, "GetItemEstimate", NULL));
 	h_answer(h, EST "<Response><Status>2</Status></Response></GetItemEstimate>");
 	eas_session_event ev = h_until(h, EAS_EVENT_ERROR);
 	assert_int_equal(ev.status, 2);
 
 	/* 4: a Sync of the folder, then the estimate again. */
 	assert_int_equal(eas_session_estimate(h->s, ids, 1), 0);
-	h_expect(h, "GetItemEstimate", NULL);
+	free(h_expect(h, "GetItemEstimate", NULL));
 	h_answer(h, EST "<Response><Status>4</Status><Collection><CollectionId>2</CollectionId></Collection></Response>"
 		    "</GetItemEstimate>");
 	free(h_expect(h, "Sync", "<SyncKey>k1</SyncKey>", NULL));

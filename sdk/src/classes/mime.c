@@ -435,7 +435,8 @@ static int text_body(parser *p, int html, const eas__mime_ctype *ct, const eas_b
 		rc = eas__mime_to_utf8(&out, raw->data, raw->len, (const char *)cs.data, cs.len);
 	if (rc == EAS_MIME_CS_KEPT) {
 		char note[96];
-		snprintf(note, sizeof note, "charset %.40s kept as it is", cs.len ? (const char *)cs.data : "?");
+		int shown = cs.len > 40 ? 40 : (int)cs.len; /* the parameter text is not NUL-terminated */
+		snprintf(note, sizeof note, "charset %.*s kept as it is", shown ? shown : 1, shown ? (const char *)cs.data : "?");
 		for (char *c = note; *c; c++)
 			if ((unsigned char)*c < 32 || *c == ';')
 				*c = ' ';

@@ -1201,7 +1201,7 @@ int eas_session_run(eas_session *s, eas_transport *t, int (*pump)(void *pump_ctx
 	uint64_t start = p->monotonic_ms(p->user_data);
 	for (;;) {
 		uint64_t now = p->monotonic_ms(p->user_data);
-		if (now - start > timeout_ms)
+		if (now - start >= timeout_ms)
 			return EAS_E_IO;
 		if (!s->request_ready && !s->in_flight)
 			return 0; /* idle, or waiting for the app */
@@ -1232,7 +1232,7 @@ int eas_session_run(eas_session *s, eas_transport *t, int (*pump)(void *pump_ctx
 				continue;
 			}
 			now = p->monotonic_ms(p->user_data);
-			if (now - start > timeout_ms) {
+			if (now - start >= timeout_ms) {
 				t->cancel(t, id);
 				return EAS_E_IO;
 			}

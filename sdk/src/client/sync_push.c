@@ -16,6 +16,10 @@
  * its backoff.  A Ping whose parameters equal the last full one goes with an
  * empty body (MS-ASCMD: the server reuses them); status 3 asks for them.
  *
+ * A Ping the transport cancels (eas_session_run returning at its timeout)
+ * is sent again when the app runs the session next; eas_session_cancel()
+ * is what stops push.
+ *
  * Statuses: 1 heartbeat expired (it survived: the heartbeat climbs) → Ping;
  * 2 → EAS_EVENT_PUSH, Sync the listed folders, Ping; 3 → full Ping; 4 →
  * EAS_EVENT_ERROR; 5 → adopt the server's bound, Ping; 6 → watch at most
@@ -308,6 +312,15 @@ int eas__sync_push_broken(eas__sync *y, int error)
 		/* Cancelled on purpose: the local changes go up, then a new Ping. */
 		y->ps.interrupted = 0;
 		eas__sync_advance(y);
+		return 1;
+	}
+	if (error == EAS_E_CANCELLED) {
+		/*
+		 * The transport dropped the Ping without us asking (eas_session_run
+		 * returning at its timeout cancels what is in flight): push goes on,
+		 * with a new Ping on the next run.  eas_session_cancel() stops push.
+		 */
+		eas__sync_push_start(y, 0);
 		return 1;
 	}
 	if (error != EAS_E_IO)

@@ -22,7 +22,8 @@
  *   POST    /Microsoft-Server-ActiveSync?q   FolderSync, FolderCreate, FolderUpdate,
  *                                            FolderDelete, Provision, Settings, Ping,
  *                                            Sync, GetItemEstimate, ItemOperations,
- *                                            MoveItems (eas__srv_commands() has the set)
+ *                                            MoveItems, SendMail, SmartReply, SmartForward
+ *                                            (eas__srv_commands() has the set)
  *   POST    /autodiscover/autodiscover.xml   mobilesync POX answer (config.public_url)
  * and the errors: 400 malformed query, header or body (or a command the
  * protocol version lacks), 401 + WWW-Authenticate without valid Basic or

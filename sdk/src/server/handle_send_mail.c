@@ -188,7 +188,8 @@ static int client_id_keep(eas_srv_ctx *c, const char *client_id, const uint8_t *
 	}
 	eas_buf b;
 	eas_buf_init(&b, c->mem, 0);
-	eas_buf_append(&b, list + start, len - start);
+	if (len > start)
+		eas_buf_append(&b, list + start, len - start);
 	eas_buf_append_str(&b, client_id);
 	eas_buf_append(&b, "\n", 1);
 	int rc = b.result;

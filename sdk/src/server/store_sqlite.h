@@ -23,7 +23,7 @@
 #include "server/store.h"
 
 /* Schema version this code writes. */
-#define EAS_MSTORE_SQLITE_SCHEMA_VERSION 2
+#define EAS_MSTORE_SQLITE_SCHEMA_VERSION 3
 
 #define EAS_MSTORE_SQLITE_OPTIONS_VERSION 1
 
