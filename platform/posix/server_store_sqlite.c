@@ -217,8 +217,8 @@ static const char *const migrations[] = { schema_v1, schema_v2, schema_v3 };
 	X(TOKEN_DELETE_USER, "DELETE FROM tokens WHERE user_id = ?1") \
 	X(DEV_ROW, "SELECT id FROM devices WHERE user_id = ?1 AND device_id = ?2") \
 	X(DEV_UPSERT, "INSERT INTO devices(user_id, device_id, first_seen, last_seen) VALUES(?1, ?2, ?3, ?3)" \
-		" ON CONFLICT(user_id, device_id) DO UPDATE SET last_seen = excluded.last_seen" \
-		" WHERE last_seen <> excluded.last_seen") \
+		" ON CONFLICT(user_id, device_id) DO UPDATE SET last_seen = excluded.last_seen") \
+	X(DEV_SEEN, "SELECT last_seen FROM devices WHERE user_id = ?1 AND device_id = ?2") \
 	X(DEV_INFO, "UPDATE devices SET device_type = coalesce(?3, device_type)," \
 		" user_agent = coalesce(?4, user_agent), model = coalesce(?5, model), imei = coalesce(?6, imei)," \
 		" friendly_name = coalesce(?7, friendly_name), os = coalesce(?8, os)," \
@@ -1100,8 +1100,12 @@ static int m_device_touch(eas_mstore *m, int64_t user_id, const char *device,
 	 * costs no fsync on every request of a busy device.
 	 */
 	rc = user_exists(s, user_id);
-	if (!rc)
-		rc = run(s, ST_DEV_UPSERT, "iti", user_id, device, now_s(s));
+	int64_t seen = 0, now = now_s(s);
+	if (!rc) {
+		rc = one_i64(&seen, s, ST_DEV_SEEN, "it", user_id, device);
+		if (rc == EAS_E_NOTFOUND || (!rc && seen != now))
+			rc = run(s, ST_DEV_UPSERT, "iti", user_id, device, now);
+	}
 	if (!rc && info)
 		rc = run(s, ST_DEV_INFO, "itttttttttt", user_id, device, info->device_type,
 			 info->user_agent, info->model, info->imei, info->friendly_name, info->os,
@@ -3177,6 +3181,11 @@ int eas_mstore_sqlite_open(eas_mstore **out, const eas_mstore_sqlite_options *o)
 	if ((rc = exec_sql(s, "PRAGMA foreign_keys = ON")) ||
 	    (rc = exec_sql(s, "PRAGMA journal_mode = WAL")) ||
 	    (rc = exec_sql(s, "PRAGMA synchronous = FULL")) ||
+	    /* statement journals of large updates (a Sync response kept for replay) stay off disk */
+	    (rc = exec_sql(s, "PRAGMA temp_store = MEMORY")) ||
+	    /* a Sync window reads a few hundred item pages: keep them in our cache (16 MiB) */
+	    (rc = exec_sql(s, "PRAGMA cache_size = -16384")) ||
+	    (rc = exec_sql(s, "PRAGMA mmap_size = 268435456")) ||
 	    (rc = migrate(s, o)))
 		goto fail_out;
 	*out = b;

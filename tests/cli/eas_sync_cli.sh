@@ -34,20 +34,22 @@ command -v python3 >/dev/null || { echo "FAIL: python3 is missing (tools/deps.sh
 watchdog=$!
 trap 'kill $watchdog 2>/dev/null; cleanup' EXIT
 
-# start_server DATA_DIR OUT [serve options...]: starts eas-server on an ephemeral port; prints its base URL.
+# start_server DATA_DIR OUT [serve options...]: starts eas-server on an ephemeral port and sets
+# server_url to its base URL ("" if it did not start).  Not in a $(...) subshell: the pid must
+# reach the cleanup list of this shell.
 start_server() {
 	local data=$1 out=$2
 	shift 2
 	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --quiet "$@" >"$out" 2>"$out.err" &
-	local pid=$! url=
+	local pid=$!
 	pids+=("$pid")
+	server_url=
 	for _ in $(seq 1 100); do
-		url=$(sed -n 's/^listening on //p' "$out")
-		[ -n "$url" ] && break
+		server_url=$(sed -n 's/^listening on //p' "$out")
+		[ -n "$server_url" ] && break
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	echo "$url"
 }
 
 # expect CODE PATTERN -- command...: runs it with a time limit; checks the exit code
@@ -87,7 +89,8 @@ printf 'wrong horse\n' >"$work/badpw"
 data=$work/srv
 "$server" user add alice --password-file "$work/pw" --data-dir "$data" >/dev/null || { echo "FAIL: user add"; exit 1; }
 "$server" seed-demo alice --emails 60 --data-dir "$data" >/dev/null || { echo "FAIL: seed-demo"; exit 1; }
-base=$(start_server "$data" "$work/srv.out")
+start_server "$data" "$work/srv.out"
+base=$server_url
 [ -n "$base" ] || { echo "FAIL: eas-server did not start:"; cat "$work/srv.out.err"; exit 1; }
 url=$base/Microsoft-Server-ActiveSync
 acct=(--server "$url" --insecure-http --user alice --password-file "$work/pw" --data-dir "$work/c1" --device-id CliOne)
@@ -243,7 +246,10 @@ if command -v openssl >/dev/null; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 		-keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl could not make a certificate"
-	tbase=$(start_server "$data" "$work/tls.out" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key")
+	# its own data directory: one serving process per directory (its notify socket lives there)
+	"$server" user add alice --password-file "$work/pw" --data-dir "$work/tlssrv" >/dev/null || fail "user add (TLS)"
+	start_server "$work/tlssrv" "$work/tls.out" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key"
+	tbase=$server_url
 	if [ -n "$tbase" ]; then
 		turl=$tbase/Microsoft-Server-ActiveSync
 		expect 5 'certificate|TLS|SSL' -- "$sync" folders --server "$turl" --user alice --password-file "$work/pw" \
@@ -289,6 +295,15 @@ if expect 0 '' -- "$sync" sync --server "$url" --insecure-http --user alice --pa
 	b64=$(printf 'alice:%s' "$pw" | base64 -w0)
 	grep -qF "$b64" "$work/err" && fail "--verbose output contains the Basic credentials"
 fi
+
+# The servers stop on SIGTERM; nothing of this test may stay behind.
+for p in "${pids[@]}"; do
+	kill -TERM "$p" 2>/dev/null
+done
+for p in "${pids[@]}"; do
+	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$p" 2>/dev/null && fail "process $p still runs 5 s after SIGTERM"
+done
 
 if [ "$failures" -ne 0 ]; then
 	echo "$failures eas-sync CLI check(s) failed"

@@ -92,6 +92,39 @@ static void cb_rolled_back(void *ud)
 	((harness *)ud)->rollbacks++;
 }
 
+static void new_session(harness *h, unsigned version)
+{
+	eas_account a = EAS_ACCOUNT_INIT;
+	a.url = "https://mail.example.com/Microsoft-Server-ActiveSync";
+	a.user = "alice";
+	a.password = "pw-secret";
+	a.device_id = "DEV1";
+	a.device_type = "SmartPhone";
+	a.protocol_version = version;
+	eas_session_options o = EAS_SESSION_OPTIONS_INIT;
+	o.platform = &h->plat;
+	assert_int_equal(eas_session_new(&h->s, &a, &o), 0);
+	assert_int_equal(eas_session_set_store(h->s, h->store), 0);
+	eas_sync_callbacks cb;
+	memset(&cb, 0, sizeof cb);
+	cb.version = EAS_SYNC_CALLBACKS_VERSION;
+	cb.folder_changed = cb_folder;
+	cb.item_changed = cb_item;
+	cb.item_deleted = cb_deleted;
+	cb.client_added = cb_client_added;
+	cb.rolled_back = cb_rolled_back;
+	cb.user_data = h;
+	assert_int_equal(eas_session_set_sync_callbacks(h->s, &cb), 0);
+}
+
+void h_restart(harness *h)
+{
+	unsigned v = eas_session_protocol_version(h->s);
+	eas_session_free(h->s);
+	h->s = NULL;
+	new_session(h, v);
+}
+
 harness *h_new(unsigned version)
 {
 	harness *h = calloc(1, sizeof *h);
@@ -104,28 +137,8 @@ harness *h_new(unsigned version)
 	h->plat.random_bytes = h_random;
 	h->plat.log = h_log;
 	h->plat.user_data = h;
-	eas_account a = EAS_ACCOUNT_INIT;
-	a.url = "https://mail.example.com/Microsoft-Server-ActiveSync";
-	a.user = "alice";
-	a.password = "pw-secret";
-	a.device_id = "DEV1";
-	a.device_type = "SmartPhone";
-	a.protocol_version = version;
-	eas_session_options o = EAS_SESSION_OPTIONS_INIT;
-	o.platform = &h->plat;
-	assert_int_equal(eas_session_new(&h->s, &a, &o), 0);
 	assert_int_equal(eas_store_memory_new(&h->store, NULL), 0);
-	assert_int_equal(eas_session_set_store(h->s, h->store), 0);
-	eas_sync_callbacks cb;
-	memset(&cb, 0, sizeof cb);
-	cb.version = EAS_SYNC_CALLBACKS_VERSION;
-	cb.folder_changed = cb_folder;
-	cb.item_changed = cb_item;
-	cb.item_deleted = cb_deleted;
-	cb.client_added = cb_client_added;
-	cb.rolled_back = cb_rolled_back;
-	cb.user_data = h;
-	assert_int_equal(eas_session_set_sync_callbacks(h->s, &cb), 0);
+	new_session(h, version);
 	return h;
 }
 

@@ -34,6 +34,8 @@ typedef struct harness {
 /* A session at `version` (one EAS_PROTO_* bit) over a new memory store, callbacks installed. */
 harness *h_new(unsigned version);
 void h_free(harness *h);
+/* The app is killed and started again: a new session over the same store (nothing in flight is answered). */
+void h_restart(harness *h);
 
 /* The next request (asserted present, or absent); the clock is h->now. */
 const eas_http_request *h_take(harness *h);

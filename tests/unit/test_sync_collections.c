@@ -735,10 +735,69 @@ static void test_cancel_mid_body(void **state)
 	eas_session_event ev = h_until(h, EAS_EVENT_ERROR);
 	assert_int_equal(ev.error, EAS_E_CANCELLED);
 	check_key(h, "2", "k1");
-	/* Usable again. */
+	/* Usable again: first the request that was cut, as it was (pinned), then the new change. */
+	queue(h, EAS_STORE_CHANGE_READ, "2:1", 1);
+	assert_int_equal(eas_session_sync(h->s, INBOX, 1), 0);
+	x = h_expect(h, "Sync", "<SyncKey>k1</SyncKey>", NULL);
+	assert_null(strstr(x, "<Commands>"));
+	free(x);
+	h_answer(h, ONE("k2", "2", "1", ""));
+	free(h_expect(h, "Sync", "<SyncKey>k2</SyncKey>", "<Change><ServerId>2:1</ServerId>", NULL));
+	h_answer(h, ONE("k3", "2", "1", ""));
+	h_until(h, EAS_EVENT_SYNC_DONE);
+	h_free(h);
+}
+
+
+/*
+ * Killed while a Sync with local changes was in flight, restarted, more changes
+ * queued: the first request repeats the one in flight exactly (same key, same
+ * changes; the server replays its answer), the new changes go in the next.
+ */
+static void test_pinned_request_after_restart(void **state)
+{
+	(void)state;
+	harness *h = ready(EAS_PROTO_14_1, "k1");
+	h_folder(h, "3", "0", "Sent", 5, "s1");
+	put_mail(h, "2", "2:1", "one", 0);
+	put_mail(h, "2", "2:2", "two", 0);
+	queue(h, EAS_STORE_CHANGE_READ, "2:1", 1);
+	assert_int_equal(eas_session_sync(h->s, INBOX, 1), 0);
+	char *first = h_expect(h, "Sync", "<SyncKey>k1</SyncKey>", "<ServerId>2:1</ServerId>", NULL);
+	h_restart(h); /* no answer: the process died */
+	queue(h, EAS_STORE_CHANGE_READ, "2:2", 1);
+	assert_int_equal(eas_session_sync(h->s, NULL, 0), 0); /* now every folder */
+	char *again = h_expect(h, "Sync", NULL);
+	assert_string_equal(again, first); /* the same folders, keys and changes */
+	free(first);
+	free(again);
+	h_answer(h, ONE("k2", "2", "1", ""));
+	char *x = h_expect(h, "Sync", "<SyncKey>k2</SyncKey>", "<ServerId>2:2</ServerId>",
+			   "<SyncKey>s1</SyncKey><CollectionId>3</CollectionId>", NULL);
+	assert_null(strstr(x, "<ServerId>2:1</ServerId>"));
+	free(x);
+	h_answer(h, S_OPEN "<Collections>" COLL("k3", "2", "1", "") COLL("s2", "3", "1", "") "</Collections></Sync>");
+	h_until(h, EAS_EVENT_SYNC_DONE);
+	assert_int_equal(h_changes(h, "2"), 0);
+	char buf[64] = "";
+	assert_int_equal(h->store->value_get(h->store, "sync_sent", buf, sizeof buf), EAS_E_NOTFOUND);
+	h_free(h);
+}
+
+/* A whole-request failure drops the pin: nothing was applied, the next request may differ. */
+static void test_pin_dropped_on_request_status(void **state)
+{
+	(void)state;
+	harness *h = ready(EAS_PROTO_14_1, "k1");
+	put_mail(h, "2", "2:1", "one", 0);
+	put_mail(h, "2", "2:2", "two", 0);
 	queue(h, EAS_STORE_CHANGE_READ, "2:1", 1);
 	assert_int_equal(eas_session_sync(h->s, INBOX, 1), 0);
 	h_take(h);
+	queue(h, EAS_STORE_CHANGE_READ, "2:2", 1);
+	h_answer(h, S_OPEN "<Status>16</Status></Sync>");
+	h_wait_backoff(h);
+	free(h_expect(h, "Sync", "<ServerId>2:1</ServerId>", "<ServerId>2:2</ServerId>", NULL));
 	h_answer(h, ONE("k2", "2", "1", ""));
 	h_until(h, EAS_EVENT_SYNC_DONE);
 	h_free(h);
@@ -772,6 +831,8 @@ int main(void)
 		cmocka_unit_test(test_malformed_response),
 		cmocka_unit_test(test_folder_sync_first),
 		cmocka_unit_test(test_cancel_mid_body),
+		cmocka_unit_test(test_pinned_request_after_restart),
+		cmocka_unit_test(test_pin_dropped_on_request_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

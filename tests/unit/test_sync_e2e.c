@@ -381,6 +381,37 @@ static void test_broken_body_and_resync(void **state)
 	engine_transport_free(et);
 }
 
+/* GetItemEstimate and SendMail against the companion server. */
+static void test_estimate_and_send_mail(void **state)
+{
+	fx *f = *state;
+	engine_transport *et = engine_transport_new(f);
+	char inbox[EAS_MSTORE_ID_SIZE];
+	server_inbox(f, f->alice, inbox);
+	for (int i = 0; i < 30; i++)
+		seed_mail(f, f->alice, inbox, i);
+	client c;
+	client_new(&c, f, et, "alice", "pw-alice", "DEVA");
+	const char *ids[] = { c.inbox };
+	assert_int_equal(eas_session_estimate(c.s, ids, 1), 0);
+	eas_session_event ev = until(&c, EAS_EVENT_ESTIMATE);
+	assert_string_equal(ev.folder_id, c.inbox);
+	assert_int_equal(ev.estimate, 30);
+	sync_inbox(&c);
+	assert_int_equal(count(&c), 30);
+
+	static const char msg[] = "From: alice@example.test\r\nTo: bob@example.test\r\nSubject: e2e\r\n\r\nHello\r\n";
+	assert_int_equal(eas_session_send_mail(c.s, (const uint8_t *)msg, sizeof msg - 1, 1), 0);
+	until(&c, EAS_EVENT_MAIL_SENT);
+	eas_mstore_folder sent;
+	assert_int_equal(f->store->folder_find_default(&sent, f->store, f->alice, 5), 0);
+	uint64_t n = 0;
+	assert_int_equal(f->store->item_list(&n, f->store, f->alice, sent.server_id, 0, 0, NULL, NULL), 0);
+	assert_int_equal(n, 1); /* saved in Sent Items */
+	client_free(&c);
+	engine_transport_free(et);
+}
+
 /* What happens while the client waits in a held Ping (the pump is where the app gets control). */
 typedef struct push_pump {
 	engine_transport *et;
@@ -506,6 +537,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_local_changes_reach_server, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_devices_consistent, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_broken_body_and_resync, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_estimate_and_send_mail, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_ping_woken_by_delivery, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -320,6 +320,38 @@ static void test_preconditions(void **state)
 	h_free(h);
 }
 
+
+/* The store gives a new session the saved version and policy key; jobs save them as they change. */
+static void test_account_values_saved(void **state)
+{
+	(void)state;
+	harness *h = h_new(EAS_PROTO_14_1);
+	assert_int_equal(eas_session_sync_folders(h->s), 0);
+	h_take(h);
+	h_answer(h, NOTHING("1"));
+	h_until(h, EAS_EVENT_FOLDERS_SYNCED);
+	char buf[32];
+	value(h, "protocol_version", buf, sizeof buf);
+	assert_string_equal(buf, "14.1");
+	assert_int_equal(h->store->value_set(h->store, "policy_key", "3942919513"), 0);
+	assert_int_equal(h->store->value_set(h->store, "protocol_version", "12.1"), 0);
+
+	eas_account a = EAS_ACCOUNT_INIT;
+	a.url = "https://mail.example.com/Microsoft-Server-ActiveSync";
+	a.user = "alice";
+	a.password = "pw";
+	a.device_id = "DEV2";
+	a.device_type = "SmartPhone";
+	eas_session *s = NULL;
+	assert_int_equal(eas_session_new(&s, &a, NULL), 0);
+	assert_int_equal(eas_session_protocol_version(s), 0);
+	assert_int_equal(eas_session_set_store(s, h->store), 0);
+	assert_int_equal(eas_session_protocol_version(s), EAS_PROTO_12_1);
+	assert_string_equal(eas_session_policy_key(s), "3942919513");
+	eas_session_free(s);
+	h_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +365,7 @@ int main(void)
 		cmocka_unit_test(test_callback_failure_rolls_back),
 		cmocka_unit_test(test_bad_responses),
 		cmocka_unit_test(test_preconditions),
+		cmocka_unit_test(test_account_values_saved),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -46,6 +46,7 @@
  * Sync is not used; push is Ping).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/sync_internal.h"
@@ -181,6 +182,7 @@ int eas__sync_has_changes(eas__sync *y, const char *folder_id)
 typedef struct gather {
 	eas__sync *y;
 	size_t coll;
+	int64_t max_id;    /* a pinned request: only the changes it carried */
 	const char *class_name;
 	size_t count;
 	int64_t drop[EAS__SYNC_CHANGES_PER_REQUEST];
@@ -192,6 +194,8 @@ static int gather_change(const eas_store_change *c, void *ud)
 {
 	gather *g = ud;
 	eas__sync *y = g->y;
+	if (c->id > g->max_id)
+		return 1; /* oldest first: the rest came after the pinned request */
 	if (c->kind == EAS_STORE_CHANGE_MOVE)
 		return 0;
 	int email = strcmp(g->class_name, "Email") == 0;
@@ -219,6 +223,8 @@ static int gather_change(const eas_store_change *c, void *ud)
 	e->value = c->value;
 	e->attempts = c->attempts;
 	y->sy.nsent++;
+	if (c->id > y->sy.colls[g->coll].sent_max)
+		y->sy.colls[g->coll].sent_max = c->id;
 	if (c->kind == EAS_STORE_CHANGE_ADD) {
 		e->client_id = eas__sync_strdup(y, c->client_id);
 		e->class_name = eas__sync_strdup(y, c->class_name ? c->class_name : g->class_name);
@@ -334,6 +340,7 @@ static int build_collection(eas__sync *y, size_t ci, eas_sync_collection_request
 	c->status = 0;
 	c->more = 0;
 	c->retry = 0;
+	c->sent_max = -1;
 	if (c->sent_key0)
 		return 0; /* the first request of a folder carries nothing else */
 	r->has_get_changes = 1;
@@ -346,6 +353,7 @@ static int build_collection(eas__sync *y, size_t ci, eas_sync_collection_request
 	g.y = y;
 	g.coll = ci;
 	g.class_name = c->class_name;
+	g.max_id = c->pinned ? c->pin_max : INT64_MAX;
 	if (!y->sy.prime_only) {
 		rc = y->store->change_list(y->store, c->id, gather_change, &g);
 		if (rc == EAS_E_CALLBACK)
@@ -359,11 +367,16 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 {
 	size_t max = y->s->version & EAS_PROTO_FROM(EAS_PROTO_12_1) ? y->sy.limit : 1;
 	*picked = 0;
-	for (size_t i = 0; i < y->sy.ncolls; i++)
+	int pinned = 0;
+	for (size_t i = 0; i < y->sy.ncolls; i++) {
 		y->sy.colls[i].in_request = 0;
+		pinned |= y->sy.colls[i].pinned;
+	}
+	if (pinned)
+		max = y->sy.ncolls; /* the pinned request as it was, whatever the limit now */
 	for (size_t i = 0; i < y->sy.ncolls && *picked < max; i++) {
 		eas__coll *c = &y->sy.colls[i];
-		if (c->done)
+		if (c->done || (pinned && !c->pinned))
 			continue;
 		int rc = build_collection(y, i, &r->colls[*picked], r->keys[*picked]);
 		if (rc == EAS_E_NOTFOUND) {
@@ -430,6 +443,133 @@ static int make_request(eas__sync *y, request_ctx *r, size_t *picked)
 	return 0;
 }
 
+/*
+ * Pinning the request in flight.  A lost answer is only harmless if the
+ * request that repeats its keys is the same request: the server replays
+ * the stored answer of the keys it already moved past and applies nothing
+ * of what the repeat carries (MS-ASCMD; the companion server replays only
+ * when every collection repeats its previous key).  Local changes queued
+ * meanwhile, or a different set of folders, would be lost or applied
+ * twice.  So before a Sync request goes out its shape is made durable in
+ * ONE store transaction: "sync_sent" = a generation, and per folder
+ * "sync_sent:<id>" = "<generation> <SyncKey> <highest change id|->".  The
+ * transaction that stores the answer removes them.  A pin found while a
+ * folder still has the pinned key (the answer never committed: lost, or the
+ * process died) makes the next request carry exactly those folders with
+ * exactly those changes.
+ */
+#define PIN_KEY "sync_sent"
+#define PIN_VALUE_SIZE (64 + EAS__SYNC_ID_SIZE)
+
+static void pin_name(char *out, size_t size, const char *folder_id)
+{
+	snprintf(out, size, PIN_KEY ":%s", folder_id);
+}
+
+typedef struct pin_scan {
+	eas__sync *y;
+	char gen[32];
+	int rc;
+	int found;
+} pin_scan;
+
+static int scan_pin(const eas_store_folder *f, void *ud)
+{
+	pin_scan *p = ud;
+	char name[16 + EAS__SYNC_ID_SIZE], v[PIN_VALUE_SIZE], gen[32], key[EAS__SYNC_ID_SIZE], max[32];
+	pin_name(name, sizeof name, f->server_id);
+	if (p->y->store->value_get(p->y->store, name, v, sizeof v) != 0)
+		return 0;
+	if (sscanf(v, "%31s %256s %31s", gen, key, max) != 3 || strcmp(gen, p->gen) != 0 ||
+	    strcmp(key, f->sync_key ? f->sync_key : "0") != 0)
+		return 0; /* another request's, or answered since */
+	p->rc = add_coll(p->y, f->server_id);
+	if (p->rc)
+		return 1;
+	for (size_t i = 0; i < p->y->sy.ncolls; i++) {
+		eas__coll *c = &p->y->sy.colls[i];
+		if (strcmp(c->id, f->server_id) == 0) {
+			c->pinned = 1;
+			c->done = 0;
+			c->pin_max = strcmp(max, "-") == 0 ? -1 : strtoll(max, NULL, 10);
+		}
+	}
+	p->found = 1;
+	return 0;
+}
+
+/* Marks the folders of a pinned request (adding them to the phase). */
+static int load_pins(eas__sync *y)
+{
+	pin_scan p;
+	memset(&p, 0, sizeof p);
+	p.y = y;
+	for (size_t i = 0; i < y->sy.ncolls; i++)
+		y->sy.colls[i].pinned = 0;
+	if (y->store->value_get(y->store, PIN_KEY, p.gen, sizeof p.gen) != 0)
+		return 0;
+	int rc = y->store->folder_list(y->store, scan_pin, &p);
+	if (rc == EAS_E_CALLBACK)
+		rc = p.rc;
+	if (rc == 0 && !p.found)
+		rc = y->store->value_set(y->store, PIN_KEY, NULL); /* stale */
+	return rc == EAS_E_NOTFOUND ? 0 : rc;
+}
+
+/* Removes the pins of the request in flight (inside the transaction that stores its answer, when open). */
+static int clear_pins(eas__sync *y)
+{
+	int rc = 0;
+	char name[16 + EAS__SYNC_ID_SIZE];
+	for (size_t i = 0; rc == 0 && i < y->sy.ncolls; i++) {
+		eas__coll *c = &y->sy.colls[i];
+		if (!c->in_request && !c->pinned)
+			continue;
+		pin_name(name, sizeof name, c->id);
+		rc = y->store->value_set(y->store, name, NULL);
+		if (rc == EAS_E_NOTFOUND)
+			rc = 0;
+		c->pinned = 0;
+	}
+	if (rc == 0)
+		rc = y->store->value_set(y->store, PIN_KEY, NULL);
+	return rc == EAS_E_NOTFOUND ? 0 : rc;
+}
+
+/* Makes the shape of the request about to go out durable (one transaction). */
+static int write_pins(eas__sync *y, const request_ctx *r, size_t picked)
+{
+	uint8_t rnd[8];
+	y->s->platform->random_bytes(rnd, sizeof rnd, y->s->platform->user_data);
+	char gen[32];
+	snprintf(gen, sizeof gen, "%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5],
+		 rnd[6], rnd[7]);
+	int rc = eas__sync_begin(y);
+	for (size_t i = 0; rc == 0 && i < y->sy.ncolls; i++) {
+		eas__coll *c = &y->sy.colls[i];
+		if (!c->in_request)
+			continue;
+		const char *key = NULL;
+		for (size_t k = 0; k < picked; k++)
+			if (r->colls[k].collection_id == c->id)
+				key = r->colls[k].sync_key;
+		char name[16 + EAS__SYNC_ID_SIZE], v[PIN_VALUE_SIZE];
+		pin_name(name, sizeof name, c->id);
+		if (c->sent_max >= 0)
+			snprintf(v, sizeof v, "%s %s %lld", gen, key ? key : "0", (long long)c->sent_max);
+		else
+			snprintf(v, sizeof v, "%s %s -", gen, key ? key : "0");
+		rc = y->store->value_set(y->store, name, v);
+	}
+	if (rc == 0)
+		rc = y->store->value_set(y->store, PIN_KEY, gen);
+	if (rc) {
+		eas__sync_rollback(y);
+		return rc;
+	}
+	return eas__sync_commit(y);
+}
+
 void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 {
 	free_sent(y);
@@ -440,6 +580,11 @@ void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 			eas__sync_fail(y, rc, 0, "could not list the folders to sync: %s", eas_strerror(rc));
 			return;
 		}
+	}
+	int prc = load_pins(y);
+	if (prc) {
+		eas__sync_fail(y, prc, 0, "could not read the state of the last Sync request: %s", eas_strerror(prc));
+		return;
 	}
 	if (++y->sy.rounds > EAS__SYNC_MAX_ROUNDS) {
 		eas__sync_fail(y, EAS_E_PROTOCOL, 0, "Sync: the server kept sending MoreAvailable past %u requests",
@@ -464,6 +609,8 @@ void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 		eas__sync_advance(y);
 		return;
 	}
+	if (rc == 0)
+		rc = write_pins(y, &r, picked);
 	if (rc == 0) {
 		y->sy.req_ctx = &r;
 		rc = eas__sync_send(y, EAS_CMD_SYNC, write_sync, y, delay_ms);
@@ -954,6 +1101,15 @@ static void top_status(eas__sync *y, const eas_sync_summary *sum)
 	default:
 		break;
 	}
+	/* The whole request failed: nothing of it was applied, the next one may differ. */
+	int prc = eas__sync_begin(y);
+	if (prc == 0)
+		prc = clear_pins(y);
+	prc = prc ? (eas__sync_rollback(y), prc) : eas__sync_commit(y);
+	if (prc) {
+		eas__sync_fail(y, prc, (int)st, "Sync: could not update the store: %s", eas_strerror(prc));
+		return;
+	}
 	uint64_t delay = 0;
 	switch (st) {
 	case EAS_SYNC_STATUS_INVALID_KEY: {
@@ -1068,6 +1224,8 @@ void eas__sync_collections_response(eas__sync *y)
 		    (rc = eas__sync_begin(y)) == 0)
 			rc = retry_change(y, e, y->sy.colls[e->coll].status);
 	}
+	if (rc == 0 && (rc = eas__sync_begin(y)) == 0)
+		rc = clear_pins(y); /* answered: the next request may differ */
 	if (rc == 0)
 		rc = eas__sync_commit(y);
 	if (rc) {

@@ -75,6 +75,9 @@ typedef struct eas__coll {
 	int more;          /* MoreAvailable */
 	int retry;         /* a retryable status: send again after a backoff */
 	unsigned resyncs;  /* Sync status 3 so far */
+	int pinned;        /* part of a request sent before and never committed: send it the same */
+	int64_t pin_max;   /* ... with the changes up to this id only (-1: none) */
+	int64_t sent_max;  /* the highest change id in the request being built (-1: none) */
 } eas__coll;
 
 /* One client change in the request in flight (copied from the store's queue). */

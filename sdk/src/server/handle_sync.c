@@ -53,6 +53,14 @@ typedef struct coll {
 	eas_mstore_folder folder;
 	uint32_t status;  /* 1, 3, 12 */
 	eas_srv_sync_bodies bodies; /* BodyPreference per class */
+	/*
+	 * This collection's answer as a response of its own (<Sync><Collections>
+	 * <Collection/></Collections></Sync>): what sync_commit keeps for a
+	 * replay, and what the response to the request is made of.
+	 */
+	eas_buf part;
+	uint8_t *stored;  /* a replay: the answer kept by the store (release()) */
+	size_t stored_len;
 } coll;
 
 /* ---- ApplicationData as a standalone document ----------------------------------- */
@@ -562,150 +570,4 @@ static int reply_top_status(eas_srv_ctx *c, uint32_t status, int has_limit, uint
 	return eas__srv_reply_wbxml(c, enc, &buf, rc);
 }
 
-static int replay_previous(eas_srv_ctx *c, const eas_mstore_sync *st)
-{
-	uint8_t *bytes = NULL;
-	size_t len = 0;
-	int rc = c->store->sync_replay(&bytes, &len, c->store, st);
-	if (rc == 0)
-		rc = len ? eas__srv_reply_bytes(c, bytes, len) : eas__srv_reply_text(c, 200, NULL);
-	c->store->release(c->store, bytes);
-	snprintf(c->err, sizeof c->err, "replayed the previous response");
-	return rc;
-}
-
-int eas__srv_handle_sync(eas_srv_ctx *c)
-{
-	if (!c->root) /* an empty request: "the same as last time", which we do not keep */
-		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
-	eas_sync_request req;
-	char err[160];
-	int rc = eas_sync_request_decode(&req, c->root, err, sizeof err);
-	if (rc) {
-		snprintf(c->err, sizeof c->err, "%s", err);
-		return rc;
-	}
-	if (req.has_wait && req.has_heartbeat_interval)
-		return reply_top_status(c, EAS_SYNC_STATUS_PROTOCOL_ERROR, 0, 0);
-	if (req.partial && !req.collections_node)
-		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
-
-	eas_mstore *store = c->store;
-	coll *cols = eas__calloc(c->mem, MAX_COLLECTIONS, sizeof *cols);
-	if (!cols)
-		return EAS_E_NOMEM;
-	size_t n = 0, previous = 0;
-	const eas_node *cur = NULL;
-	eas_sync_collection_request cr;
-	while ((rc = eas_sync_request_next_collection(&req, &cur, &cr, err, sizeof err)) == 1) {
-		if (n == MAX_COLLECTIONS) {
-			eas__free(c->mem, cols);
-			return reply_top_status(c, EAS_SYNC_STATUS_TOO_MANY_COLLECTIONS, 1, MAX_COLLECTIONS);
-		}
-		coll *co = &cols[n++];
-		co->req = cr;
-		co->status = EAS_SYNC_STATUS_OK;
-		rc = store->folder_get(&co->folder, store, c->user_id, cr.collection_id);
-		if (rc == EAS_E_NOTFOUND || rc == EAS_E_INVALID) {
-			co->status = EAS_SYNC_STATUS_HIERARCHY_CHANGED;
-			continue;
-		}
-		if (rc)
-			break;
-		rc = store->sync_check(&co->st, store, c->user_id, c->device_id, cr.collection_id, cr.sync_key, "Sync");
-		if (rc == EAS_E_NOTFOUND) {
-			co->status = EAS_SYNC_STATUS_HIERARCHY_CHANGED;
-			continue;
-		}
-		if (rc == EAS_E_INVALID)
-			co->st.match = EAS_MSTORE_KEY_STALE;
-		else if (rc)
-			break;
-		if (co->st.match == EAS_MSTORE_KEY_PREVIOUS)
-			previous++;
-		else if (co->st.match == EAS_MSTORE_KEY_STALE)
-			co->status = EAS_SYNC_STATUS_INVALID_KEY;
-	}
-	if (rc < 0) {
-		if (rc == EAS_E_MALFORMED)
-			snprintf(c->err, sizeof c->err, "%s", err);
-		eas__free(c->mem, cols);
-		return rc;
-	}
-	if (n == 0) {
-		eas__free(c->mem, cols);
-		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
-	}
-	if (previous && previous == n) {
-		rc = replay_previous(c, &cols[0].st);
-		eas__free(c->mem, cols);
-		return rc;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (cols[i].status == EAS_SYNC_STATUS_OK && cols[i].st.match == EAS_MSTORE_KEY_PREVIOUS)
-			cols[i].status = EAS_SYNC_STATUS_INVALID_KEY; /* mixed with other keys: start over */
-
-	rc = store->begin(store);
-	if (rc) {
-		eas__free(c->mem, cols);
-		return rc;
-	}
-	eas_wbxml_encoder *enc;
-	eas_buf buf;
-	rc = eas__srv_encoder(c, &enc, &buf);
-	if (rc) {
-		store->rollback(store);
-		eas__free(c->mem, cols);
-		return rc;
-	}
-	eas_sync_writer w;
-	size_t busy = 0;
-	rc = eas_sync_writer_begin(&w, enc, c->version);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if (cols[i].status != EAS_SYNC_STATUS_OK || cols[i].st.match != EAS_MSTORE_KEY_CURRENT)
-			busy++;
-		rc = write_collection(c, &req, &cols[i], &w, &busy);
-	}
-	if (rc == 0)
-		rc = eas_sync_writer_end(&w);
-	if (rc == 0)
-		rc = eas_wbxml_encoder_finish(enc);
-	eas_wbxml_encoder_free(enc);
-	if (rc == 0 && buf.result)
-		rc = buf.result;
-	if (rc) {
-		store->rollback(store);
-		eas_buf_free(&buf);
-		eas__free(c->mem, cols);
-		return rc;
-	}
-	if (busy == 0 && (c->version & EAS_PROTO_FROM(EAS_PROTO_12_1))) {
-		/* nothing to say: the key chain stays where it is */
-		store->rollback(store);
-		eas_buf_free(&buf);
-		eas__free(c->mem, cols);
-		c->eas_status = EAS_SYNC_STATUS_OK;
-		return eas__srv_reply_text(c, 200, NULL);
-	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		if (cols[i].status == EAS_SYNC_STATUS_OK)
-			rc = store->sync_commit(store, &cols[i].st, buf.data, buf.len);
-	if (rc == EAS_E_STATE) {
-		/* another request of this device moved a chain meanwhile */
-		store->rollback(store);
-		eas_buf_free(&buf);
-		eas__free(c->mem, cols);
-		return reply_top_status(c, EAS_SYNC_STATUS_RETRY, 0, 0);
-	}
-	if (rc == 0)
-		rc = store->commit(store);
-	else
-		store->rollback(store);
-	if (rc == 0) {
-		rc = eas__srv_reply_bytes(c, buf.data, buf.len);
-		c->eas_status = EAS_SYNC_STATUS_OK;
-	}
-	eas_buf_free(&buf);
-	eas__free(c->mem, cols);
-	return rc;
-}
+@@REST@@
