@@ -2,6 +2,8 @@
 #include "notify.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,11 @@
 
 struct notify_listener {
 	int fd;
+	/* notify_stop writes to stop_pipe[1]: the thread wakes on something it
+	 * owns, even if the socket path was deleted or re-bound by another server */
+	int stop_pipe[2];
+	ino_t ino;            /* the socket file we bound, so we only unlink our own */
 	pthread_t thread;
-	volatile int stopping;
 	notify_fn fn;
 	void *user_data;
 	struct sockaddr_un addr;
@@ -93,15 +98,23 @@ static void *listen_main(void *arg)
 {
 	notify_listener *l = arg;
 	char buf[MAX_NOTICE + 1];
-	while (!l->stopping) {
-		ssize_t n = recv(l->fd, buf, MAX_NOTICE, 0);
-		if (n < 0) {
+	for (;;) {
+		struct pollfd pf[2] = { { l->fd, POLLIN, 0 }, { l->stop_pipe[0], POLLIN, 0 } };
+		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
-		if (l->stopping)
+		if (pf[1].revents)
 			break;
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		ssize_t n = recv(l->fd, buf, MAX_NOTICE, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+				continue;
+			break;
+		}
 		eas_mstore_event ev;
 		if (parse_notice(buf, (size_t)n, &ev))
 			l->fn(&ev, l->user_data);
@@ -134,14 +147,27 @@ notify_listener *notify_listen(const char *data_dir, notify_fn fn, void *user_da
 	mode_t old = umask(0177);
 	int rc = bind(l->fd, (struct sockaddr *)&l->addr, sizeof l->addr);
 	umask(old);
-	if (rc != 0 || chmod(l->addr.sun_path, 0600) != 0) {
+	struct stat st;
+	if (rc != 0 || chmod(l->addr.sun_path, 0600) != 0 || stat(l->addr.sun_path, &st) != 0) {
 		snprintf(err, err_size, "%s: %s", l->addr.sun_path, strerror(errno));
 		close(l->fd);
 		free(l);
 		return NULL;
 	}
+	l->ino = st.st_ino;
+	if (pipe(l->stop_pipe) != 0) {
+		snprintf(err, err_size, "pipe: %s", strerror(errno));
+		close(l->fd);
+		unlink(l->addr.sun_path);
+		free(l);
+		return NULL;
+	}
+	(void)fcntl(l->stop_pipe[0], F_SETFD, FD_CLOEXEC);
+	(void)fcntl(l->stop_pipe[1], F_SETFD, FD_CLOEXEC);
 	if (pthread_create(&l->thread, NULL, listen_main, l) != 0) {
 		snprintf(err, err_size, "cannot start the notice thread");
+		close(l->stop_pipe[0]);
+		close(l->stop_pipe[1]);
 		close(l->fd);
 		unlink(l->addr.sun_path);
 		free(l);
@@ -154,16 +180,18 @@ void notify_stop(notify_listener *l)
 {
 	if (!l)
 		return;
-	l->stopping = 1;
-	/* wake the blocked recv() with a notice to ourselves */
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0) {
-		(void)sendto(fd, "stop", 4, 0, (struct sockaddr *)&l->addr, sizeof l->addr);
-		close(fd);
-	}
+	ssize_t w;
+	do
+		w = write(l->stop_pipe[1], "x", 1);
+	while (w < 0 && errno == EINTR);
 	pthread_join(l->thread, NULL);
+	close(l->stop_pipe[0]);
+	close(l->stop_pipe[1]);
 	close(l->fd);
-	unlink(l->addr.sun_path);
+	/* another server may have re-bound the path since: leave its socket alone */
+	struct stat st;
+	if (stat(l->addr.sun_path, &st) == 0 && st.st_ino == l->ino)
+		unlink(l->addr.sun_path);
 	free(l);
 }
 

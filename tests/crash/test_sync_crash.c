@@ -302,6 +302,7 @@ static void test_download_killed(void **state)
 	char db[160];
 	snprintf(db, sizeof db, "%s/download.db", sp.dir);
 	int kills = 0, mid_sync = 0, done = 0;
+	sync_client_window_size = 10; /* hundreds of windows for 3,000 emails: room for every kill */
 	for (int round = 0; round < DOWNLOAD_KILLS && !done; round++) {
 		child c;
 		spawn(&c, db, "crashdown");
@@ -309,12 +310,17 @@ static void test_download_killed(void **state)
 			/* early kills: during connect, Provision, FolderSync */
 			done = watch(&c, (unsigned)(next_rand() % 150));
 		} else {
-			/* later ones: after a random number of applied responses, at a random instant */
-			unsigned want = 1 + (unsigned)(next_rand() % 4);
+			/*
+			 * later ones: after 1-3 applied responses, at a random instant
+			 * inside the next window.  Kills are placed by progress, not by
+			 * time, so a fast or a loaded machine gets the same number of
+			 * kills in the middle of the Sync (small windows leave plenty).
+			 */
+			unsigned want = 1 + (unsigned)(next_rand() % 3);
 			while (!done && c.progressed < (int)want)
 				done = watch(&c, 50);
 			if (!done)
-				done = watch(&c, (unsigned)(next_rand() % 40));
+				done = watch(&c, (unsigned)(next_rand() % 10));
 		}
 		int was_running = kill_child(&c);
 		kills += was_running;
@@ -386,6 +392,7 @@ static void test_upload_killed(void **state)
 	(void)state;
 	char db[160];
 	snprintf(db, sizeof db, "%s/upload.db", sp.dir);
+	sync_client_window_size = 0;
 	sync_client_result r;
 	sync_here(db, "crashup", &r);
 	assert_true(r.added >= EMAILS);
@@ -407,6 +414,7 @@ static void test_upload_killed(void **state)
 	sqlite3_close(sdb);
 
 	int kills = 0;
+	unsigned range_ms = 250;
 	for (int round = 0; round < UPLOAD_ROUNDS; round++) {
 		assert_int_equal(eas_store_sqlite_open(&st, db, NULL), 0);
 		for (size_t i = (size_t)round * UPLOAD_BATCH; i < (size_t)(round + 1) * UPLOAD_BATCH; i++) {
@@ -421,11 +429,17 @@ static void test_upload_killed(void **state)
 		st->close(st);
 		child c;
 		spawn(&c, db, "crashup");
-		/* anywhere from connect to the end of the upload */
-		if (!watch(&c, (unsigned)(next_rand() % 250)))
+		/*
+		 * anywhere from connect to the end of the upload; when the client
+		 * ends before its kill, the range halves, so that a fast machine
+		 * still gets its kills
+		 */
+		if (!watch(&c, (unsigned)(next_rand() % range_ms)))
 			kills += kill_child(&c);
-		else
+		else {
 			kill_child(&c); /* reaps it: it ended by itself */
+			range_ms = range_ms > 10 ? range_ms / 2 : 5;
+		}
 		assert_db_intact(db);
 	}
 	child c;

@@ -94,6 +94,8 @@ static int failed(sync_client_result *out, int error, const char *what, const ch
 	return -1;
 }
 
+uint32_t sync_client_window_size;
+
 int sync_client_run(const char *url, const char *device_id, eas_store *store, uint32_t timeout_ms,
 		    void (*on_progress)(const sync_client_result *so_far, void *ud), void *ud,
 		    sync_client_result *out)
@@ -119,7 +121,10 @@ int sync_client_run(const char *url, const char *device_id, eas_store *store, ui
 		return failed(out, rc, "session", eas_strerror(rc));
 	}
 	int result = 1; /* 1 running, 0 done, -1 failed */
-	if ((rc = eas_session_set_store(s, store)) || (rc = eas_session_connect(s)))
+	eas_sync_settings settings = EAS_SYNC_SETTINGS_INIT;
+	settings.window_size = sync_client_window_size;
+	if ((rc = eas_session_set_store(s, store)) || (rc = eas_session_set_sync_settings(s, &settings)) ||
+	    (rc = eas_session_connect(s)))
 		result = failed(out, rc, "start", eas_strerror(rc));
 	uint64_t deadline = now_ms() + timeout_ms;
 	while (result > 0) {

@@ -19,6 +19,9 @@ typedef struct sync_client_result {
 	char message[256];                        /* what failed */
 } sync_client_result;
 
+/* Sync WindowSize the client asks for; 0 = the engine's default. */
+extern uint32_t sync_client_window_size;
+
 /*
  * Connects to url as SERVER_PROC_USER (server_proc.h) with device_id and
  * syncs into store.  on_progress (may be NULL) is called after each

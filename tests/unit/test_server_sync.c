@@ -2,8 +2,9 @@
  * Sync on the companion server (handle_sync.c): the engine driven directly
  * with WBXML bodies made from XML, a SQLite store in memory, a fake clock.
  * Initial sync, paging with MoreAvailable, client Add/Change/Delete/Fetch,
- * replay of a lost response, stale keys, unknown collections, two devices
- * and two users.
+ * replay of a lost response (per collection, also mixed with collections on
+ * their current key, alone, or next to a collection added since), stale
+ * keys, unknown collections, two devices and two users.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -407,6 +408,231 @@ static void test_several_collections(void **state)
 	reply_free(&r);
 }
 
+/* ---- replay per collection ---------------------------------------------------------- */
+
+/* One collection of a multi-collection Sync: id, key, extra XML inside <Collection>. */
+typedef struct mcoll {
+	const char *id, *key, *extra;
+} mcoll;
+
+/* Sync of several collections for DEV1 of alice; the reply's compact XML (free()). */
+static char *sync_n(fx *f, const mcoll *c, size_t n)
+{
+	char xml[8192];
+	size_t used = (size_t)snprintf(xml, sizeof xml, "<Sync " NS "><Collections>");
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(xml + used, sizeof xml - used,
+					 "<Collection><SyncKey>%s</SyncKey><CollectionId>%s</CollectionId>%s</Collection>",
+					 c[i].key, c[i].id, c[i].extra ? c[i].extra : "");
+	snprintf(xml + used, sizeof xml - used, "</Collections></Sync>");
+	assert_true(used < sizeof xml - 32);
+	reply r;
+	call_wbxml(f, &(call){ .cmd = "Sync", .xml = xml }, &r);
+	assert_int_equal(r.r.status, 200);
+	assert_non_null(r.xml);
+	char *out = strdup(r.xml);
+	reply_free(&r);
+	return out;
+}
+
+/* The <Collection> element of collection id in a response's XML (free()), or NULL. */
+static char *coll_of(const char *xml, const char *id)
+{
+	char want[96];
+	snprintf(want, sizeof want, "<CollectionId>%s</CollectionId>", id);
+	for (const char *p = strstr(xml, "<Collection>"); p; p = strstr(p + 1, "<Collection>")) {
+		const char *e = strstr(p, "</Collection>");
+		assert_non_null(e);
+		e += strlen("</Collection>");
+		char *part = strndup(p, (size_t)(e - p));
+		if (strstr(part, want))
+			return part;
+		free(part);
+	}
+	return NULL;
+}
+
+static void coll_key(const char *part, char *out)
+{
+	const char *k = strstr(part, "<SyncKey>");
+	assert_non_null(k);
+	assert_int_equal(sscanf(k + 9, "%64[^<]", out), 1);
+}
+
+/* Items of a folder whose stored summary has this subject. */
+static size_t items_with_subject(fx *f, const char *folder, const char *subject)
+{
+	char xml[256];
+	snprintf(xml, sizeof xml, ">%s</", subject);
+	size_t n = 0;
+	for (int i = 1; i < 64; i++) {
+		char id[EAS_MSTORE_ID_SIZE];
+		snprintf(id, sizeof id, "%s:%d", folder, i);
+		eas_mstore_item *item = NULL;
+		if (f->store->item_get(&item, f->store, f->alice, id, 0) != 0)
+			continue;
+		char *x = xmldoc_from_wbxml(item->application_data, item->application_data_len);
+		if (x && strstr(x, xml))
+			n++;
+		free(x);
+		f->store->release(f->store, item);
+	}
+	return n;
+}
+
+typedef struct two {
+	char inbox[EAS_MSTORE_ID_SIZE], sent[EAS_MSTORE_ID_SIZE], drafts[EAS_MSTORE_ID_SIZE];
+	char a1[EAS_MSTORE_ID_SIZE], b1[EAS_MSTORE_ID_SIZE]; /* the keys the lost request carried */
+	char *first;     /* the answer the client lost (XML) */
+	char *a_part;    /* its Inbox collection */
+} two;
+
+#define ADD_DRAFT "<Commands><Add><ClientId>c-77</ClientId><ApplicationData><email:Subject>kept once</email:Subject>" \
+	"</ApplicationData></Add></Commands>"
+
+/*
+ * Inbox (A) and Sent Items (B) primed; one Sync of both with a client Add in
+ * A, whose answer the client is said to lose.
+ */
+static void lost_answer(fx *f, two *t)
+{
+	memset(t, 0, sizeof *t);
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, t->inbox);
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_SENT, t->sent);
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_DRAFTS, t->drafts);
+	add_mail(f, f->alice, t->inbox, 1, NULL);
+	add_mail(f, f->alice, t->sent, 2, NULL);
+	start(f, "alice", "DEV1", t->inbox, t->a1);
+	sres s;
+	sync1(f, "alice", "DEV1", t->sent, "0", NULL, &s);
+	strcpy(t->b1, s.key);
+	sres_free(&s);
+	mcoll c[2] = { { t->inbox, t->a1, ADD_DRAFT }, { t->sent, t->b1, NULL } };
+	t->first = sync_n(f, c, 2);
+	t->a_part = coll_of(t->first, t->inbox);
+	assert_non_null(t->a_part);
+	assert_non_null(strstr(t->a_part, "<ClientId>c-77</ClientId>"));
+	assert_int_equal(count_of(t->first, "<Add>"), 3); /* mail 1, mail 2, and the Responses entry */
+	assert_int_equal(items_with_subject(f, t->inbox, "kept once"), 1);
+}
+
+static void two_free(two *t)
+{
+	free(t->first);
+	free(t->a_part);
+}
+
+/* A on its previous key (the same request again for A), B already moved on. */
+static void test_replay_one_collection_other_current(void **state)
+{
+	fx *f = *state;
+	two t;
+	lost_answer(f, &t);
+	char *b_part = coll_of(t.first, t.sent), b2[EAS_MSTORE_ID_SIZE], a2[EAS_MSTORE_ID_SIZE];
+	coll_key(b_part, b2);
+	coll_key(t.a_part, a2);
+	free(b_part);
+	add_mail(f, f->alice, t.sent, 3, NULL);
+	mcoll c[2] = { { t.inbox, t.a1, ADD_DRAFT }, { t.sent, b2, NULL } };
+	char *again = sync_n(f, c, 2);
+	char *a = coll_of(again, t.inbox), *b = coll_of(again, t.sent);
+	assert_non_null(a);
+	assert_non_null(b);
+	/* A: the lost answer again, its Add not applied a second time */
+	assert_string_equal(a, t.a_part);
+	assert_int_equal(items_with_subject(f, t.inbox, "kept once"), 1);
+	/* B: answered normally, the new mail and a new key */
+	assert_non_null(strstr(b, "<Status>1</Status>"));
+	assert_non_null(strstr(b, ">mail 3</Subject>"));
+	char b3[EAS_MSTORE_ID_SIZE];
+	coll_key(b, b3);
+	assert_string_not_equal(b3, b2);
+	free(a);
+	free(b);
+	free(again);
+	/* A goes on from the key of the replayed answer */
+	sres s;
+	sync1(f, "alice", "DEV1", t.inbox, a2, NULL, &s);
+	assert_int_equal(s.http, 200);
+	assert_int_equal(s.body_len, 0); /* nothing new */
+	sres_free(&s);
+	two_free(&t);
+}
+
+/* A alone on its previous key, without the collection it came with. */
+static void test_replay_collection_alone(void **state)
+{
+	fx *f = *state;
+	two t;
+	lost_answer(f, &t);
+	mcoll c[1] = { { t.inbox, t.a1, ADD_DRAFT } };
+	char *again = sync_n(f, c, 1);
+	char *a = coll_of(again, t.inbox);
+	assert_non_null(a);
+	assert_string_equal(a, t.a_part);
+	assert_null(coll_of(again, t.sent));
+	assert_int_equal(items_with_subject(f, t.inbox, "kept once"), 1);
+	free(a);
+	free(again);
+	/* and once more: still the same answer (the chain did not move) */
+	again = sync_n(f, c, 1);
+	a = coll_of(again, t.inbox);
+	assert_non_null(a);
+	assert_string_equal(a, t.a_part);
+	free(a);
+	free(again);
+	/* B, also on its previous key, on its own: its own answer */
+	char *b_old = coll_of(t.first, t.sent);
+	mcoll cb[1] = { { t.sent, t.b1, NULL } };
+	again = sync_n(f, cb, 1);
+	char *b = coll_of(again, t.sent);
+	assert_non_null(b);
+	assert_string_equal(b, b_old);
+	free(b);
+	free(b_old);
+	free(again);
+	two_free(&t);
+}
+
+/* A on its previous key together with a collection C that was not in the lost request. */
+static void test_replay_with_added_collection(void **state)
+{
+	fx *f = *state;
+	two t;
+	lost_answer(f, &t);
+	add_mail(f, f->alice, t.drafts, 4, NULL);
+	char c1[EAS_MSTORE_ID_SIZE];
+	sres s;
+	sync1(f, "alice", "DEV1", t.drafts, "0", NULL, &s);
+	strcpy(c1, s.key);
+	sres_free(&s);
+	mcoll c[2] = { { t.inbox, t.a1, ADD_DRAFT }, { t.drafts, c1, NULL } };
+	char *again = sync_n(f, c, 2);
+	char *a = coll_of(again, t.inbox), *d = coll_of(again, t.drafts);
+	assert_non_null(a);
+	assert_non_null(d);
+	assert_string_equal(a, t.a_part);
+	assert_non_null(strstr(d, ">mail 4</Subject>"));
+	assert_non_null(strstr(d, "<Status>1</Status>"));
+	assert_int_equal(items_with_subject(f, t.inbox, "kept once"), 1);
+	/* the response is in the order of the request */
+	assert_true(strstr(again, t.inbox) < strstr(again, t.drafts));
+	free(a);
+	free(d);
+	free(again);
+	/* a stale key next to a replay: Status 3 for that one only */
+	mcoll c3[2] = { { t.inbox, t.a1, ADD_DRAFT }, { t.sent, "{00000000000000000000000000000000}9", NULL } };
+	again = sync_n(f, c3, 2);
+	a = coll_of(again, t.inbox);
+	d = coll_of(again, t.sent);
+	assert_string_equal(a, t.a_part);
+	assert_non_null(strstr(d, "<Status>3</Status>"));
+	free(a);
+	free(d);
+	free(again);
+	two_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +641,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_commands, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_two_users, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_several_collections, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_one_collection_other_current, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_collection_alone, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_with_added_collection, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,14 +9,18 @@
  *                         Status for failures, ApplicationData for Fetch),
  *                         then the server's changes within WindowSize and
  *                         FilterType (MoreAvailable when more wait), a new key
- *   the previous key      the last response was lost: its bytes again
+ *   the previous key      the last answer was lost: that collection's answer
+ *                         again, as it was (its Responses included; the
+ *                         client's commands are not applied a second time)
  *   anything else         Status 3 (SyncKey 0 again)
  *
- * The whole request runs in one store transaction; the response bytes are
- * what every collection's sync_commit keeps, so a request whose collections
- * all carry their previous key gets the previous response byte for byte.  A
- * request mixing previous keys with others answers those collections
- * Status 3 (the client restarts them).
+ * The whole request runs in one store transaction.  Each collection is
+ * answered as a response of its own, which is what its sync_commit keeps;
+ * the response to the request is spliced from these parts.  So the replay
+ * is per collection (MS-ASCMD: a repeated SyncKey gets the same answer), and
+ * the other collections of the same request, with a different set of
+ * collections or with some already moved on, are answered normally.  A
+ * request of one collection gets the kept bytes verbatim.
  *
  * Email Changes from the client touch Read and Flag only (MS-ASEMAIL); the
  * stored ApplicationData is rewritten with the new values so that later Adds
@@ -570,4 +574,301 @@ static int reply_top_status(eas_srv_ctx *c, uint32_t status, int has_limit, uint
 	return eas__srv_reply_wbxml(c, enc, &buf, rc);
 }
 
-@@REST@@
+/* ---- one answer per collection, and the response made of them --------------------- */
+
+/*
+ * Each collection is answered as a whole response of its own, which the
+ * store keeps as that collection's replay.  A response for several
+ * collections is spliced from them: the WBXML of <Sync><Collections>
+ * (the frame's head), each part's <Collection> element, then the two ENDs.
+ * A part's element starts on code page 0 (AirSync, right after Collections),
+ * so a SWITCH_PAGE 0 goes before every element but the first; no string
+ * table is used, so elements are self-contained.
+ */
+#define MAX_RESPONSE (16u << 20)
+#define WBXML_SWITCH_PAGE 0x00
+#define WBXML_END 0x01
+
+/* The bytes an encoder writes for <Sync><Collections></Collections></Sync>: head + END END. */
+static int make_frame(eas_srv_ctx *c, eas_buf *frame)
+{
+	eas_wbxml_encoder *enc;
+	int rc = eas__srv_encoder(c, &enc, frame);
+	if (rc)
+		return rc;
+	rc = eas_wbxml_encoder_start(enc, EAS_TAG_AIRSYNC_SYNC);
+	if (rc == 0)
+		rc = eas_wbxml_encoder_start(enc, EAS_TAG_AIRSYNC_COLLECTIONS);
+	if (rc == 0)
+		rc = eas_wbxml_encoder_end(enc);
+	if (rc == 0)
+		rc = eas_wbxml_encoder_end(enc);
+	if (rc == 0)
+		rc = eas_wbxml_encoder_finish(enc);
+	eas_wbxml_encoder_free(enc);
+	if (rc == 0 && frame->result)
+		rc = frame->result;
+	if (rc == 0 && (frame->len < 3 || frame->data[frame->len - 1] != WBXML_END ||
+			frame->data[frame->len - 2] != WBXML_END))
+		rc = EAS_E_STATE;
+	if (rc)
+		eas_buf_free(frame);
+	return rc;
+}
+
+/* 1 when part is one response in the frame: the frame's head, something, END END. */
+static int in_frame(const eas_buf *frame, const uint8_t *part, size_t len)
+{
+	size_t head = frame->len - 2;
+	return len > frame->len && memcmp(part, frame->data, head) == 0 && part[len - 1] == WBXML_END &&
+	       part[len - 2] == WBXML_END;
+}
+
+/* Writes the answer of a collection into co->part (at most cap bytes). */
+static int write_part(eas_srv_ctx *c, const eas_sync_request *req, coll *co, size_t cap, size_t *busy)
+{
+	eas_wbxml_encoder *enc;
+	eas_buf_init(&co->part, c->mem, cap);
+	int rc = eas_wbxml_encoder_new(&enc, eas_buf_sink, &co->part, c->version ? c->version : EAS_PROTO_ALL, c->mem);
+	if (rc)
+		return rc;
+	eas_sync_writer w;
+	rc = eas_sync_writer_begin(&w, enc, c->version);
+	if (rc == 0)
+		rc = write_collection(c, req, co, &w, busy);
+	if (rc == 0)
+		rc = eas_sync_writer_end(&w);
+	if (rc == 0)
+		rc = eas_wbxml_encoder_finish(enc);
+	eas_wbxml_encoder_free(enc);
+	if (rc == 0 && co->part.result)
+		rc = co->part.result;
+	return rc;
+}
+
+/*
+ * A collection on its previous key: the answer the store kept, if it is one
+ * answer for exactly this collection (a response kept by an older version
+ * for several collections at once is not).  0 with co->stored set, or with
+ * co->status 3 when there is nothing usable to replay; negative on failure.
+ */
+static int load_replay(eas_srv_ctx *c, coll *co, const eas_buf *frame)
+{
+	int rc = c->store->sync_replay(&co->stored, &co->stored_len, c->store, &co->st);
+	if (rc == EAS_E_STATE || rc == EAS_E_NOTFOUND)
+		rc = 0;
+	if (rc)
+		return rc;
+	int ok = co->stored && in_frame(frame, co->stored, co->stored_len);
+	if (ok) {
+		/* the arena holds nodes and text: a few times the document */
+		eas_wbxml_decoder_options o = EAS_WBXML_DECODER_OPTIONS_INIT;
+		o.max_string = co->stored_len;
+		eas_tree *t = NULL;
+		rc = eas_tree_new(&t, 4 * co->stored_len + (1u << 16), &o, c->mem);
+		if (rc == EAS_E_NOMEM)
+			return rc;
+		ok = rc == 0 && eas_tree_feed(t, co->stored, co->stored_len) == 0 && eas_tree_finish(t) == 0;
+		const eas_node *list = ok ? eas_node_path(eas_tree_root(t), EAS_TAG_AIRSYNC_COLLECTIONS, EAS_TAG_NONE) : NULL;
+		const eas_node *one = list ? eas_node_child(list, EAS_TAG_AIRSYNC_COLLECTION) : NULL;
+		const char *id = one ? eas_node_child_text(one, EAS_TAG_AIRSYNC_COLLECTION_ID) : NULL;
+		ok = ok && eas_tree_root(t)->tag == EAS_TAG_AIRSYNC_SYNC && id &&
+		     strcmp(id, co->req.collection_id) == 0 && !eas_node_next_same(one);
+		eas_tree_free(t);
+		rc = 0;
+	}
+	if (!ok) {
+		c->store->release(c->store, co->stored);
+		co->stored = NULL;
+		co->stored_len = 0;
+		co->status = EAS_SYNC_STATUS_INVALID_KEY; /* the client starts this collection over */
+	}
+	return 0;
+}
+
+static const uint8_t *part_bytes(const coll *co, size_t *len)
+{
+	*len = co->stored ? co->stored_len : co->part.len;
+	return co->stored ? co->stored : co->part.data;
+}
+
+/* The response of several collections, spliced from their answers. */
+static int compose(eas_srv_ctx *c, const eas_buf *frame, const coll *cols, size_t n, eas_buf *out)
+{
+	static const uint8_t page0[2] = { WBXML_SWITCH_PAGE, 0 };
+	size_t head = frame->len - 2;
+	eas_buf_init(out, c->mem, MAX_RESPONSE);
+	int rc = eas_buf_append(out, frame->data, head);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		size_t len;
+		const uint8_t *p = part_bytes(&cols[i], &len);
+		if (!in_frame(frame, p, len))
+			rc = EAS_E_STATE; /* not written by write_part: a bug */
+		if (rc == 0 && i)
+			rc = eas_buf_append(out, page0, sizeof page0);
+		if (rc == 0)
+			rc = eas_buf_append(out, p + head, len - head - 2);
+	}
+	if (rc == 0)
+		rc = eas_buf_append(out, frame->data + head, 2);
+	if (rc)
+		eas_buf_free(out);
+	return rc;
+}
+
+static void free_cols(eas_srv_ctx *c, coll *cols, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		eas_buf_free(&cols[i].part);
+		c->store->release(c->store, cols[i].stored);
+	}
+	eas__free(c->mem, cols);
+}
+
+/* ---- the command ------------------------------------------------------------------ */
+
+/*
+ * After the key checks: every collection answered in one transaction, the
+ * chains of the answered (not replayed) ones moved on with their own part.
+ */
+static int answer_all(eas_srv_ctx *c, const eas_sync_request *req, coll *cols, size_t n)
+{
+	eas_mstore *store = c->store;
+	eas_buf frame;
+	int rc = make_frame(c, &frame);
+	if (rc)
+		return rc;
+	rc = store->begin(store);
+	if (rc) {
+		eas_buf_free(&frame);
+		return rc;
+	}
+	size_t busy = 0, used = 0, replays = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		coll *co = &cols[i];
+		if (co->status != EAS_SYNC_STATUS_OK || co->st.match != EAS_MSTORE_KEY_CURRENT)
+			busy++;
+		if (co->status == EAS_SYNC_STATUS_OK && co->st.match == EAS_MSTORE_KEY_PREVIOUS) {
+			/* the client lost our last answer: the same again, its commands not applied twice */
+			rc = load_replay(c, co, &frame);
+			if (rc == 0 && co->stored) {
+				replays++;
+				used += co->stored_len;
+				continue;
+			}
+		}
+		if (rc == 0 && used >= MAX_RESPONSE)
+			rc = EAS_E_LIMIT;
+		if (rc == 0)
+			rc = write_part(c, req, co, MAX_RESPONSE - used, &busy);
+		used += co->part.len;
+	}
+	if (rc) {
+		store->rollback(store);
+		eas_buf_free(&frame);
+		return rc;
+	}
+	if (busy == 0 && (c->version & EAS_PROTO_FROM(EAS_PROTO_12_1))) {
+		/* nothing to say: the key chains stay where they are */
+		store->rollback(store);
+		eas_buf_free(&frame);
+		c->eas_status = EAS_SYNC_STATUS_OK;
+		return eas__srv_reply_text(c, 200, NULL);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if (cols[i].status == EAS_SYNC_STATUS_OK && !cols[i].stored)
+			rc = store->sync_commit(store, &cols[i].st, cols[i].part.data, cols[i].part.len);
+	if (rc == EAS_E_STATE) {
+		/* another request of this device moved a chain meanwhile */
+		store->rollback(store);
+		eas_buf_free(&frame);
+		return reply_top_status(c, EAS_SYNC_STATUS_RETRY, 0, 0);
+	}
+	eas_buf whole;
+	memset(&whole, 0, sizeof whole);
+	if (rc == 0 && n > 1)
+		rc = compose(c, &frame, cols, n, &whole);
+	eas_buf_free(&frame);
+	if (rc == 0)
+		rc = store->commit(store);
+	else
+		store->rollback(store);
+	if (rc == 0) {
+		size_t len;
+		const uint8_t *bytes = n > 1 ? whole.data : part_bytes(&cols[0], &len);
+		rc = eas__srv_reply_bytes(c, bytes, n > 1 ? whole.len : len);
+		c->eas_status = EAS_SYNC_STATUS_OK;
+		if (replays)
+			snprintf(c->err, sizeof c->err, "replayed the previous answer of %zu collection(s)", replays);
+	}
+	if (n > 1)
+		eas_buf_free(&whole);
+	return rc;
+}
+
+int eas__srv_handle_sync(eas_srv_ctx *c)
+{
+	if (!c->root) /* an empty request: "the same as last time", which we do not keep */
+		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
+	eas_sync_request req;
+	char err[160];
+	int rc = eas_sync_request_decode(&req, c->root, err, sizeof err);
+	if (rc) {
+		snprintf(c->err, sizeof c->err, "%s", err);
+		return rc;
+	}
+	if (req.has_wait && req.has_heartbeat_interval)
+		return reply_top_status(c, EAS_SYNC_STATUS_PROTOCOL_ERROR, 0, 0);
+	if (req.partial && !req.collections_node)
+		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
+
+	eas_mstore *store = c->store;
+	coll *cols = eas__calloc(c->mem, MAX_COLLECTIONS, sizeof *cols);
+	if (!cols)
+		return EAS_E_NOMEM;
+	for (size_t i = 0; i < MAX_COLLECTIONS; i++)
+		eas_buf_init(&cols[i].part, c->mem, MAX_RESPONSE);
+	size_t n = 0;
+	const eas_node *cur = NULL;
+	eas_sync_collection_request cr;
+	while ((rc = eas_sync_request_next_collection(&req, &cur, &cr, err, sizeof err)) == 1) {
+		if (n == MAX_COLLECTIONS) {
+			free_cols(c, cols, n);
+			return reply_top_status(c, EAS_SYNC_STATUS_TOO_MANY_COLLECTIONS, 1, MAX_COLLECTIONS);
+		}
+		coll *co = &cols[n++];
+		co->req = cr;
+		co->status = EAS_SYNC_STATUS_OK;
+		rc = store->folder_get(&co->folder, store, c->user_id, cr.collection_id);
+		if (rc == EAS_E_NOTFOUND || rc == EAS_E_INVALID) {
+			co->status = EAS_SYNC_STATUS_HIERARCHY_CHANGED;
+			continue;
+		}
+		if (rc)
+			break;
+		rc = store->sync_check(&co->st, store, c->user_id, c->device_id, cr.collection_id, cr.sync_key, "Sync");
+		if (rc == EAS_E_NOTFOUND) {
+			co->status = EAS_SYNC_STATUS_HIERARCHY_CHANGED;
+			continue;
+		}
+		if (rc == EAS_E_INVALID)
+			co->st.match = EAS_MSTORE_KEY_STALE;
+		else if (rc)
+			break;
+		if (co->st.match == EAS_MSTORE_KEY_STALE)
+			co->status = EAS_SYNC_STATUS_INVALID_KEY;
+	}
+	if (rc < 0) {
+		if (rc == EAS_E_MALFORMED)
+			snprintf(c->err, sizeof c->err, "%s", err);
+		free_cols(c, cols, MAX_COLLECTIONS);
+		return rc;
+	}
+	if (n == 0) {
+		free_cols(c, cols, MAX_COLLECTIONS);
+		return reply_top_status(c, EAS_SYNC_STATUS_INCOMPLETE_REQUEST, 0, 0);
+	}
+	rc = answer_all(c, &req, cols, n);
+	free_cols(c, cols, MAX_COLLECTIONS);
+	return rc;
+}
