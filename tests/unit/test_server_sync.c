@@ -633,6 +633,106 @@ static void test_replay_with_added_collection(void **state)
 	two_free(&t);
 }
 
+/* ---- paging shortcuts of the store (where the last window stopped) ------------------------ */
+
+typedef struct totals {
+	size_t adds, changes, deletes, soft, rounds;
+	char subjects[1024]; /* the Subjects added, "|"-separated */
+} totals;
+
+/* Syncs folder until nothing more waits, adding up what came; key follows. */
+static void drain(fx *f, const char *folder, char *key, const char *extra, totals *t)
+{
+	memset(t, 0, sizeof *t);
+	for (;;) {
+		sres s;
+		sync1(f, "alice", "DEV1", folder, key, extra, &s);
+		assert_int_equal(s.http, 200);
+		if (!s.xml) { /* nothing to say */
+			sres_free(&s);
+			return;
+		}
+		assert_int_equal(s.status, 1);
+		t->rounds++;
+		t->adds += s.adds;
+		t->changes += s.changes;
+		t->deletes += s.deletes;
+		t->soft += count_of(s.xml, "<SoftDelete>");
+		static const char open[] = "<Subject xmlns=\"Email:\">";
+		for (const char *p = strstr(s.xml, open); p; p = strstr(p + 1, open)) {
+			char subj[64];
+			assert_int_equal(sscanf(p + strlen(open), "%63[^<]", subj), 1);
+			char bar[80];
+			snprintf(bar, sizeof bar, "|%s|", subj);
+			assert_null(strstr(t->subjects, bar)); /* never twice */
+			size_t used = strlen(t->subjects);
+			snprintf(t->subjects + used, sizeof t->subjects - used, "%s|", used ? subj : bar);
+		}
+		strcpy(key, s.key);
+		int more = s.more;
+		sres_free(&s);
+		if (!more)
+			return;
+		assert_true(t->rounds < 50);
+	}
+}
+
+#define WIN5_DAY "<WindowSize>5</WindowSize><Options><FilterType>1</FilterType></Options>"
+#define WIN5_ALL "<WindowSize>5</WindowSize><Options><FilterType>0</FilterType></Options>"
+
+static void test_paging_shortcuts(void **state)
+{
+	fx *f = *state;
+	char inbox[EAS_MSTORE_ID_SIZE], key[EAS_MSTORE_ID_SIZE], first[EAS_MSTORE_ID_SIZE];
+	default_folder(f, f->alice, EAS_MSTORE_FOLDER_INBOX, inbox);
+	for (int i = 0; i < 12; i++)
+		add_mail(f, f->alice, inbox, i + 10, i == 0 ? first : NULL);
+	start(f, "alice", "DEV1", inbox, key);
+	sres s;
+	sync1(f, "alice", "DEV1", inbox, key, WIN5_DAY, &s);
+	assert_int_equal(s.adds, 5);
+	assert_true(s.more);
+	strcpy(key, s.key);
+	sres_free(&s);
+	/* mid-way: a mail older than everything sent so far, and a newer one */
+	add_mail(f, f->alice, inbox, 5, NULL);
+	add_mail(f, f->alice, inbox, 40, NULL);
+	totals t;
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.adds, 9); /* 7 left of the 12, and the two new ones */
+	assert_non_null(strstr(t.subjects, "|mail 5|"));
+	assert_non_null(strstr(t.subjects, "|mail 40|"));
+	assert_int_equal(t.changes + t.deletes + t.soft, 0);
+	/* settled: nothing to say, then a change and a delete by the server */
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.rounds, 0);
+	eas_mstore_item_data d;
+	memset(&d, 0, sizeof d);
+	d.summary.read = 1;
+	assert_int_equal(f->store->item_change(f->store, f->alice, first, &d, EAS_MSTORE_SET_READ, NULL), 0);
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.changes, 1);
+	assert_int_equal(t.adds + t.deletes + t.soft, 0);
+	assert_int_equal(f->store->item_delete(f->store, f->alice, first, NULL), 0);
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.deletes, 1);
+	assert_int_equal(t.adds + t.changes + t.soft, 0);
+	/* time passes: the one-day window leaves mails 5, 11 and 12 behind (mail 10 is gone) */
+	f->now_ms = (uint64_t)(1699956000 + 13 - 1700000000 + 86400) * 1000u;
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.soft, 3);
+	assert_int_equal(t.adds + t.changes + t.deletes, 0);
+	drain(f, inbox, key, WIN5_DAY, &t);
+	assert_int_equal(t.rounds, 0);
+	/* a wider window brings them back */
+	drain(f, inbox, key, WIN5_ALL, &t);
+	assert_int_equal(t.adds, 3);
+	assert_non_null(strstr(t.subjects, "|mail 11|"));
+	assert_int_equal(t.changes + t.deletes + t.soft, 0);
+	drain(f, inbox, key, WIN5_ALL, &t);
+	assert_int_equal(t.rounds, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +744,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_one_collection_other_current, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_collection_alone, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_replay_with_added_collection, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_paging_shortcuts, fx_setup, fx_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,24 +5,11 @@
  */
 #include <string.h>
 
+#include "common/base64.h"
+
 #include "classes/mime_internal.h"
 
 /* ---- base64 --------------------------------------------------------------------- */
-
-static int b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 int eas__mime_base64(eas_buf *out, const uint8_t *in, size_t len, size_t *bad)
 {
@@ -36,7 +23,7 @@ int eas__mime_base64(eas_buf *out, const uint8_t *in, size_t len, size_t *bad)
 		uint8_t c = in[i];
 		if (c == '=')
 			break; /* padding: the rest is not data */
-		int v = b64_value(c);
+		int v = eas__base64_value(c);
 		if (v < 0) {
 			if (bad && c != ' ' && c != '\t' && c != '\r' && c != '\n')
 				(*bad)++;

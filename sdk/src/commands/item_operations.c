@@ -55,21 +55,6 @@ typedef struct b64 {
 	int done; /* a padded quantum ended the value */
 } b64;
 
-static int b64_value(uint8_t c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 static size_t b64_flush(b64 *s, uint8_t *out)
 {
 	size_t o = 0;
@@ -103,7 +88,7 @@ static int b64_feed(b64 *s, const uint8_t *in, size_t len, uint8_t *out, size_t 
 			}
 			continue;
 		}
-		int v = b64_value(c);
+		int v = eas__base64_value(c);
 		if (v < 0 || s->done || s->pad)
 			return EAS_E_MALFORMED;
 		s->acc = s->acc << 6 | (uint32_t)v;

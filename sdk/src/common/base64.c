@@ -6,8 +6,7 @@
 static const char alphabet[64] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Value of one alphabet character, or -1. */
-static int sextet(unsigned char c)
+int eas__base64_value(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -72,8 +71,8 @@ int eas__base64_decode(uint8_t *out, size_t *out_len, const char *in, size_t len
 	size_t o = 0;
 	size_t i = 0;
 	for (; i + 4 <= body; i += 4) {
-		int a = sextet((unsigned char)in[i]), b = sextet((unsigned char)in[i + 1]);
-		int c = sextet((unsigned char)in[i + 2]), d = sextet((unsigned char)in[i + 3]);
+		int a = eas__base64_value((unsigned char)in[i]), b = eas__base64_value((unsigned char)in[i + 1]);
+		int c = eas__base64_value((unsigned char)in[i + 2]), d = eas__base64_value((unsigned char)in[i + 3]);
 		if ((a | b | c | d) < 0)
 			return EAS_E_MALFORMED;
 		uint32_t v = ((uint32_t)a << 18) | ((uint32_t)b << 12) | ((uint32_t)c << 6) | (uint32_t)d;
@@ -83,8 +82,8 @@ int eas__base64_decode(uint8_t *out, size_t *out_len, const char *in, size_t len
 		out[o++] = (uint8_t)v;
 	}
 	if (tail) {
-		int a = sextet((unsigned char)in[i]), b = sextet((unsigned char)in[i + 1]);
-		int c = tail == 3 ? sextet((unsigned char)in[i + 2]) : 0;
+		int a = eas__base64_value((unsigned char)in[i]), b = eas__base64_value((unsigned char)in[i + 1]);
+		int c = tail == 3 ? eas__base64_value((unsigned char)in[i + 2]) : 0;
 		if ((a | b | c) < 0)
 			return EAS_E_MALFORMED;
 		uint32_t v = ((uint32_t)a << 18) | ((uint32_t)b << 12) | ((uint32_t)c << 6);

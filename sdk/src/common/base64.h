@@ -22,6 +22,9 @@
  * EAS__BASE64_ENCODED_LEN(n) + 1 bytes.  Returns the characters written
  * (without the NUL).
  */
+/* Value 0-63 of one standard-alphabet character, or -1 (for the lenient and streaming decoders elsewhere). */
+int eas__base64_value(unsigned char c);
+
 size_t eas__base64_encode(char *out, const uint8_t *in, size_t n);
 
 /*
