@@ -13,7 +13,7 @@
  *   progress.c    the progress bar (terminal) or plain progress lines
  *   items.c       item summaries, folder and item lookup in the store
  *   mime.c        composing the RFC 5322 message for send
- *   cmd_*.c       one command each
+ *   cmd_*.c       one command each (cmd_reply.c: reply and forward)
  */
 #ifndef EAS_SYNC_APP_H
 #define EAS_SYNC_APP_H
@@ -24,6 +24,7 @@
 
 #include <eas/eas.h>
 #include <eas/session.h>
+#include <eas/mail.h>
 #include <eas/sync.h>
 #include <eas/sys/store.h>
 #include <eas/transport_curl.h>
@@ -271,6 +272,8 @@ int cmd_status(app *a);
 int cmd_send(app *a);
 int cmd_fetch_attachment(app *a);
 int cmd_mark(app *a);
+int cmd_move(app *a);
+int cmd_reply(app *a); /* reply and forward */
 
 /* Shared by sync and push: FolderSync and Sync with the progress bar; 0 or an exit code. */
 typedef struct sync_totals {

@@ -21,9 +21,11 @@ enum {
 	C_SEND = 1 << 6,
 	C_FETCH = 1 << 7,
 	C_MARK = 1 << 8,
-	C_ALL = 0x1FF,
+	C_MOVE = 1 << 9,
+	C_REPLY = 1 << 10, /* reply and forward */
+	C_ALL = 0x7FF,
 	/* the commands that talk to the server */
-	C_ONLINE = C_SYNC | C_PUSH | C_FOLDERS | C_SEND | C_FETCH | C_MARK
+	C_ONLINE = C_SYNC | C_PUSH | C_FOLDERS | C_SEND | C_FETCH | C_MARK | C_MOVE | C_REPLY
 };
 
 static const struct {
@@ -40,6 +42,9 @@ static const struct {
 	{ "send", C_SEND, 0, 0 },
 	{ "fetch-attachment", C_FETCH, 1, 1 },
 	{ "mark", C_MARK, 1, 1 },
+	{ "move", C_MOVE, 2, 2 },
+	{ "reply", C_REPLY, 1, 1 },
+	{ "forward", C_REPLY, 1, 1 },
 };
 
 typedef enum kind { K_STR, K_FLAG, K_LONG, K_DOUBLE, K_LIST } kind;
@@ -75,26 +80,26 @@ static const opt_def defs[] = {
 	{ "--timeout", K_LONG, C_ONLINE, OFF(timeout_s), 0, 0 },
 	{ "--progress", K_FLAG, C_SYNC | C_PUSH, OFF(progress), 0, 1 },
 	{ "--no-progress", K_FLAG, C_SYNC | C_PUSH, OFF(progress), 0, 0 },
-	{ "--window", K_LONG, C_SYNC | C_PUSH | C_MARK, OFF(window), 0, 0 },
+	{ "--window", K_LONG, C_SYNC | C_PUSH | C_MARK | C_MOVE, OFF(window), 0, 0 },
 	{ "--for", K_DOUBLE, C_PUSH, OFF(for_seconds), 0, 0 },
 	{ "--count", K_LONG, C_PUSH, OFF(count), 0, 0 },
 	{ "--heartbeat", K_LONG, C_PUSH, OFF(heartbeat), 0, 0 },
 	{ "--limit", K_LONG, C_LIST, OFF(limit), 0, 0 },
-	{ "--folder", K_STR, C_SHOW | C_FETCH | C_MARK, OFF(folder), 0, 0 },
+	{ "--folder", K_STR, C_SHOW | C_FETCH | C_MARK | C_MOVE | C_REPLY, OFF(folder), 0, 0 },
 	{ "--index", K_LONG, C_FETCH, OFF(index), 0, 0 },
 	{ "--output", K_STR, C_FETCH, OFF(output), 0, 0 },
 	{ "-o", K_STR, C_FETCH, OFF(output), 0, 0 },
 	{ "--force", K_FLAG, C_FETCH, OFF(force), 0, 1 },
 	{ "--read", K_FLAG, C_MARK, OFF(read_flag), 0, 1 },
 	{ "--unread", K_FLAG, C_MARK, OFF(read_flag), 0, 0 },
-	{ "--to", K_LIST, C_SEND, OFF(to), OFF(nto), 0 },
-	{ "--cc", K_LIST, C_SEND, OFF(cc), OFF(ncc), 0 },
-	{ "--attach", K_LIST, C_SEND, OFF(attach), OFF(nattach), 0 },
-	{ "--subject", K_STR, C_SEND, OFF(subject), 0, 0 },
-	{ "--body", K_STR, C_SEND, OFF(body), 0, 0 },
-	{ "--body-file", K_STR, C_SEND, OFF(body_file), 0, 0 },
-	{ "--from", K_STR, C_SEND, OFF(from), 0, 0 },
-	{ "--no-save", K_FLAG, C_SEND, OFF(no_save), 0, 1 },
+	{ "--to", K_LIST, C_SEND | C_REPLY, OFF(to), OFF(nto), 0 },
+	{ "--cc", K_LIST, C_SEND | C_REPLY, OFF(cc), OFF(ncc), 0 },
+	{ "--attach", K_LIST, C_SEND | C_REPLY, OFF(attach), OFF(nattach), 0 },
+	{ "--subject", K_STR, C_SEND | C_REPLY, OFF(subject), 0, 0 },
+	{ "--body", K_STR, C_SEND | C_REPLY, OFF(body), 0, 0 },
+	{ "--body-file", K_STR, C_SEND | C_REPLY, OFF(body_file), 0, 0 },
+	{ "--from", K_STR, C_SEND | C_REPLY, OFF(from), 0, 0 },
+	{ "--no-save", K_FLAG, C_SEND | C_REPLY, OFF(no_save), 0, 1 },
 	{ "--offline", K_FLAG, C_FOLDERS, OFF(offline), 0, 1 },
 };
 
@@ -112,6 +117,8 @@ void usage(FILE *fp)
 	      "                          [--attach FILE ...] [--from ADDR] [--no-save]\n"
 	      "  fetch-attachment ITEM   [--index N] [--output FILE|-] [--force] [--folder F]\n"
 	      "  mark ITEM               --read | --unread (sent to the server at once) [--folder F]\n"
+	      "  move ITEM FOLDER        move an item to another folder (MoveItems) [--folder F]\n"
+	      "  reply ITEM, forward ITEM  SmartReply / SmartForward with the options of send [--folder F]\n"
 	      "  status                  account, protocol version, policy, sync state\n"
 	      "\n"
 	      "account (saved in the data directory after the first run):\n"
@@ -277,10 +284,10 @@ int args_parse(options *o, int argc, char **argv)
 		return bad("give one of --password-file, --password-env and --token-cmd");
 	if (bit == C_MARK && o->read_flag < 0)
 		return bad("mark: say --read or --unread");
-	if (bit == C_SEND && (o->nto == 0 || !o->subject))
-		return bad("send: --to and --subject are required");
-	if (bit == C_SEND && o->body && o->body_file)
-		return bad("send: --body or --body-file, not both");
+	if ((bit & (C_SEND | C_REPLY)) && (o->nto == 0 || !o->subject))
+		return bad("%s: --to and --subject are required", o->command);
+	if ((bit & (C_SEND | C_REPLY)) && o->body && o->body_file)
+		return bad("%s: --body or --body-file, not both", o->command);
 	if (o->window > 512)
 		return bad("--window: at most 512");
 	if (o->timeout_s == 0)

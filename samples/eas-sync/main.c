@@ -14,6 +14,7 @@ static const struct {
 	{ "sync", cmd_sync },     { "push", cmd_push },	      { "folders", cmd_folders },
 	{ "list", cmd_list },     { "show", cmd_show },	      { "status", cmd_status },
 	{ "send", cmd_send },     { "fetch-attachment", cmd_fetch_attachment }, { "mark", cmd_mark },
+	{ "move", cmd_move },     { "reply", cmd_reply },     { "forward", cmd_reply },
 };
 
 int main(int argc, char **argv)

@@ -183,6 +183,31 @@ if [ -n "$first" ]; then
 	[ "$(json 'd["item"]["read"]')" = True ] || fail "another device does not see $first as read again"
 fi
 
+# ---- move, reply, forward ----------------------------------------------------------------------------------
+second=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["items"][1]["server_id"])' \
+	"$work/inbox.json" 2>/dev/null)
+if [ -n "$second" ]; then
+	if expect 0 '' -- "$sync" move "$second" Projects "${acct[@]}" --json; then
+		schema move
+		moved=$(json 'd["new_server_id"]')
+		[ -n "$moved" ] && [ "$moved" != None ] || fail "move: no new server id"
+		expect 0 '' -- "$sync" list Projects --data-dir "$work/c1" --json
+		[ "$(json "any(i['server_id'] == '$moved' for i in d['items'])")" = True ] ||
+			fail "move: $moved is not in Projects in the local store"
+		expect 7 "no item '$second'" -- "$sync" show "$second" --folder Inbox --data-dir "$work/c1"
+	fi
+	expect 1 'status 4' -- "$sync" move "$first" Inbox "${acct[@]}"
+	expect 7 "no folder 'Nope'" -- "$sync" move "$first" Nope "${acct[@]}"
+	expect 2 'missing argument' -- "$sync" move "$first" "${acct[@]}"
+	expect 0 '' -- "$sync" reply "$first" "${acct[@]}" --to bob@example.test --subject 'Re: CLI' --body 'Agreed.' \
+		--json && schema reply
+	expect 0 '' -- "$sync" forward "$first" "${acct[@]}" --to bob@example.test --subject 'Fw: CLI' --no-save \
+		--json && schema forward
+	expect 2 'required' -- "$sync" reply "$first" "${acct[@]}" --body 'no recipient'
+else
+	fail "list Inbox gave no second item to move"
+fi
+
 # ---- send ------------------------------------------------------------------------------------------------
 printf 'attached text\n' >"$work/note.txt"
 if expect 0 '' -- "$sync" send "${acct[@]}" --to bob@example.test --cc carol@example.test \

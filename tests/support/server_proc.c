@@ -83,6 +83,7 @@ int server_proc_start(server_proc *sp)
 	char out[96], err[96];
 	snprintf(out, sizeof out, "%s/server.out", sp->dir);
 	snprintf(err, sizeof err, "%s/server.err", sp->dir);
+	unlink(out); /* a restart must not read the previous run's "listening on" line */
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;

@@ -14,5 +14,6 @@
 #include "eas/status.h"
 #include "eas/session.h"
 #include "eas/sync.h"
+#include "eas/mail.h"
 
 #endif /* EAS_EAS_H */

@@ -130,7 +130,22 @@ typedef enum eas_event_type {
 	/* SendMail accepted by the server. */
 	EAS_EVENT_MAIL_SENT,
 	/* Attachment fetched: bytes = its size. */
-	EAS_EVENT_FETCHED
+	EAS_EVENT_FETCHED,
+	/*
+	 * eas/mail.h: a queued MOVE was done: folder_id = the destination,
+	 * server_id = the item's new ServerId (NULL when it comes with the next
+	 * Sync of the destination, after a MoveItems repeated across a crash).
+	 */
+	EAS_EVENT_ITEM_MOVED,
+	/*
+	 * A queued local change the server refused was dropped (the operation
+	 * goes on): folder_id, server_id = the item, status = the EAS status.
+	 */
+	EAS_EVENT_CHANGE_FAILED,
+	/* FolderCreate/FolderUpdate/FolderDelete done: folder_id (a new folder's id). */
+	EAS_EVENT_FOLDER_CHANGED,
+	/* Settings answered (Oof get/set, UserInformation): see eas_session_oof(), _user_addresses(). */
+	EAS_EVENT_SETTINGS
 } eas_event_type;
 
 struct eas_policy;
@@ -152,6 +167,7 @@ typedef struct eas_session_event {
 	uint64_t bytes;              /* SYNC_PROGRESS, SYNC_DONE, FETCHED */
 	uint64_t count;              /* FOLDERS_SYNCED, PUSH */
 	uint64_t estimate;           /* ESTIMATE */
+	const char *server_id;       /* ITEM_MOVED, CHANGE_FAILED (an item's ServerId), or NULL */
 } eas_session_event;
 
 #define EAS_SESSION_OPTIONS_VERSION 1

@@ -23,6 +23,9 @@
  * the one bad item, Sync 7 (conflict) lets the server's version win, Ping 5
  * and 6 adopt the server's bounds.  What cannot be handled ends the operation
  * with EAS_EVENT_ERROR (status = the EAS status, message names it).
+ *
+ * Moves, folder operations, SmartReply/SmartForward, Settings and the fetch
+ * of a whole item are in eas/mail.h.
  */
 #ifndef EAS_SYNC_H
 #define EAS_SYNC_H

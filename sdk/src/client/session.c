@@ -726,6 +726,8 @@ int eas_session_next_event(eas_session *s, eas_session_event *out)
 		out->policy_key = s->popped.policy_key;
 	if (out->folder_id)
 		out->folder_id = s->popped.folder_id;
+	if (out->server_id)
+		out->server_id = s->popped.server_id;
 	return 1;
 }
 

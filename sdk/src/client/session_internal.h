@@ -36,6 +36,7 @@ typedef struct eas__event_slot {
 	char *url; /* owned */
 	char policy_key[EAS__POLICY_KEY_SIZE];
 	char folder_id[257]; /* synchronization events (eas/sync.h) */
+	char server_id[257]; /* eas/mail.h events */
 } eas__event_slot;
 
 /*

@@ -164,8 +164,7 @@ typedef struct change_probe {
 
 static int probe_change(const eas_store_change *c, void *ud)
 {
-	if (c->kind == EAS_STORE_CHANGE_MOVE)
-		return 0; /* MoveItems, not Sync */
+	(void)c; /* a MOVE counts too: the phase sends it with MoveItems (sync_move.c) */
 	((change_probe *)ud)->found = 1;
 	return 1;
 }
@@ -197,7 +196,7 @@ static int gather_change(const eas_store_change *c, void *ud)
 	if (c->id > g->max_id)
 		return 1; /* oldest first: the rest came after the pinned request */
 	if (c->kind == EAS_STORE_CHANGE_MOVE)
-		return 0;
+		return 1; /* FIFO: what follows a MOVE waits for its MoveItems (sync_move.c) */
 	int email = strcmp(g->class_name, "Email") == 0;
 	if ((c->kind == EAS_STORE_CHANGE_READ || c->kind == EAS_STORE_CHANGE_FLAG) && !email) {
 		if (g->ndrop < EAS__SYNC_CHANGES_PER_REQUEST)
@@ -584,6 +583,12 @@ void eas__sync_collections_start(eas__sync *y, uint64_t delay_ms)
 	int prc = load_pins(y);
 	if (prc) {
 		eas__sync_fail(y, prc, 0, "could not read the state of the last Sync request: %s", eas_strerror(prc));
+		return;
+	}
+	if (eas__sync_moves_due(y)) {
+		/* A MOVE heads a folder's queue: MoveItems before that folder's Sync. */
+		y->phase = EAS__PH_MOVE;
+		eas__sync_move_start(y, delay_ms);
 		return;
 	}
 	if (++y->sy.rounds > EAS__SYNC_MAX_ROUNDS) {

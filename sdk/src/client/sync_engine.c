@@ -109,6 +109,8 @@ static void release_job(eas__sync *y)
 	eas__sync_folders_free(y);
 	eas__sync_collections_free(y);
 	eas__sync_misc_free(y);
+	eas__sync_move_free(y);
+	eas__sync_mail_free(y);
 	y->job = EAS__JOB_NONE;
 	y->phase = EAS__PH_NONE;
 	y->need_folder_sync = 0;
@@ -190,6 +192,14 @@ void eas__sync_advance(eas__sync *y)
 		if (eas__sync_estimate_pending(y)) {
 			y->phase = EAS__PH_ESTIMATE;
 			eas__sync_estimate_start(y);
+			return;
+		}
+		end_job(y);
+		return;
+	case EAS__JOB_FOLDER_OP:
+		if (y->fo.kind) {
+			y->phase = EAS__PH_FOLDER_OP;
+			eas__sync_folder_op_start(y);
 			return;
 		}
 		end_job(y);
@@ -288,6 +298,15 @@ static void on_response(eas_session *s, void *ctx)
 	case EAS__PH_FETCH:
 		eas__sync_fetch_response(y);
 		break;
+	case EAS__PH_MOVE:
+		eas__sync_move_response(y);
+		break;
+	case EAS__PH_FOLDER_OP:
+		eas__sync_folder_op_response(y);
+		break;
+	case EAS__PH_SETTINGS:
+		eas__sync_settings_response(y);
+		break;
 	default:
 		end_job(y);
 		break;
@@ -304,6 +323,9 @@ static int on_broken(eas_session *s, int error, void *ctx)
 		return 0;
 	case EAS__PH_FETCH:
 		eas__sync_fetch_broken(y);
+		return 0;
+	case EAS__PH_MOVE:
+		eas__sync_move_broken(y);
 		return 0;
 	case EAS__PH_PING:
 		return eas__sync_push_broken(y, error);
@@ -325,6 +347,7 @@ static void sync_free(eas_session *s)
 	if (!y)
 		return;
 	release_job(y);
+	eas__sync_results_free(y);
 	eas_buf_free(&y->req);
 	s->sync = NULL;
 	s->sync_free = NULL;
@@ -452,6 +475,7 @@ static int start_job(eas__sync **out, eas_session *s, eas__job job)
 	if (!y->store || s->step != EAS__STEP_IDLE || y->job != EAS__JOB_NONE || !s->version)
 		return EAS_E_STATE;
 	release_job(y);
+	eas__sync_results_free(y); /* the last operation's results were valid until now */
 	y->job = job;
 	y->status_retries = 0;
 	eas__sync_progress(y);

@@ -10,6 +10,8 @@
  *   sync_items.c        ApplicationData helpers (merge a Change, Read/Flag)
  *   sync_push.c         Ping with the adaptive heartbeat (heartbeat.c)
  *   sync_misc.c         GetItemEstimate, SendMail, attachment Fetch
+ *   sync_move.c         queued MOVE changes sent with MoveItems (eas/mail.h)
+ *   sync_mail.c         FolderCreate/Update/Delete, Settings (eas/mail.h)
  *
  * A job is what the app asked for (eas_session_sync, _push...); it runs as a
  * sequence of phases, one command in flight at a time: a Sync job may run a
@@ -29,6 +31,7 @@
 #include "commands/item_operations.h"
 #include "commands/sync.h"
 #include "common/buf.h"
+#include "eas/mail.h"
 #include "eas/sync.h"
 #include "http/backoff.h"
 
@@ -51,7 +54,9 @@ typedef enum eas__job {
 	EAS__JOB_PUSH,
 	EAS__JOB_ESTIMATE,
 	EAS__JOB_SEND_MAIL,
-	EAS__JOB_FETCH
+	EAS__JOB_FETCH,
+	EAS__JOB_FOLDER_OP,
+	EAS__JOB_SETTINGS
 } eas__job;
 
 typedef enum eas__phase {
@@ -61,7 +66,10 @@ typedef enum eas__phase {
 	EAS__PH_PING,
 	EAS__PH_ESTIMATE,
 	EAS__PH_SEND_MAIL,
-	EAS__PH_FETCH
+	EAS__PH_FETCH,
+	EAS__PH_MOVE,
+	EAS__PH_FOLDER_OP,
+	EAS__PH_SETTINGS
 } eas__phase;
 
 /* One folder of a Sync phase. */
@@ -94,6 +102,16 @@ typedef struct eas__sent {
 	uint32_t attempts; /* retryable answers before this request */
 	int answered;
 } eas__sent;
+
+/* One queued MOVE in the MoveItems request in flight. */
+typedef struct eas__mv {
+	int64_t id;
+	char *folder_id;
+	char *server_id;
+	char *dest_id;
+	uint32_t attempts;
+	int answered;
+} eas__mv;
 
 /* A pending local Read/Flag the server's version must not hide (the app's view wins until sent). */
 typedef struct eas__local {
@@ -178,17 +196,52 @@ struct eas__sync {
 		int retried;
 	} es;
 
-	/* SendMail */
+	/* SendMail, SmartReply, SmartForward */
 	struct {
 		uint8_t *mime;
 		size_t len;
 		int save_in_sent;
 		char client_id[40];
+		int kind;              /* eas_compose_kind (0: SendMail) */
+		int replace_mime;
+		char *folder_id;       /* SmartReply/SmartForward: the original */
+		char *item_id;
 	} sm;
+
+	/* MoveItems */
+	struct {
+		eas__mv *list;
+		size_t n;
+		uint64_t delay_ms;     /* before the next MoveItems (after status 7) */
+	} mv;
+
+	/* FolderCreate / FolderUpdate / FolderDelete */
+	struct {
+		int kind;              /* EAS_CMD_FOLDER_CREATE... */
+		char *folder_id, *parent_id, *name;
+		uint32_t type;
+		int retried;           /* status 9: one FolderSync, then once more */
+	} fo;
+
+	/* Settings */
+	struct {
+		int oof_get, oof_set, user_info;
+		eas_oof in;            /* what oof_set sends (strings owned) */
+	} st;
+	/* Settings results, kept until the next operation. */
+	struct {
+		int have_oof;
+		eas_oof oof;           /* strings owned */
+		char **addrs;
+		size_t naddrs;
+	} res;
 
 	/* Fetch */
 	struct {
 		char *file_reference;
+		char *collection_id;   /* an item fetch: collection_id + server_id */
+		char *server_id;
+		uint32_t body_type;
 		eas_fetch_sink sink;
 		void *sink_data;
 		eas_item_operations_parser *parser;
@@ -292,5 +345,25 @@ int eas__sync_fetch_chunk(eas__sync *y, const uint8_t *data, size_t len);
 void eas__sync_fetch_response(eas__sync *y);
 void eas__sync_fetch_broken(eas__sync *y);
 void eas__sync_misc_free(eas__sync *y);
+
+/* ---- sync_move.c ---- */
+/* 1 when a collection of the Sync phase has a MOVE at the head of its queue (MoveItems goes first). */
+int eas__sync_moves_due(eas__sync *y);
+void eas__sync_move_start(eas__sync *y, uint64_t delay_ms);
+void eas__sync_move_response(eas__sync *y);
+/* The connection broke: the repeat may find the items moved already. */
+void eas__sync_move_broken(eas__sync *y);
+void eas__sync_move_free(eas__sync *y);
+/* Sets ev->server_id (copied into the event's slot). */
+void eas__sync_event_server_id(eas_session_event *ev, const char *server_id);
+
+/* ---- sync_mail.c ---- */
+void eas__sync_folder_op_start(eas__sync *y);
+void eas__sync_folder_op_response(eas__sync *y);
+void eas__sync_settings_start(eas__sync *y);
+void eas__sync_settings_response(eas__sync *y);
+void eas__sync_mail_free(eas__sync *y);
+/* The results of the last Settings operation go (a new operation starts, the session ends). */
+void eas__sync_results_free(eas__sync *y);
 
 #endif

@@ -40,8 +40,15 @@ void eas__sync_misc_free(eas__sync *y)
 	eas__free(&y->mem, y->sm.mime);
 	y->sm.mime = NULL;
 	y->sm.len = 0;
+	eas__free(&y->mem, y->sm.folder_id);
+	eas__free(&y->mem, y->sm.item_id);
+	y->sm.folder_id = y->sm.item_id = NULL;
+	y->sm.kind = 0;
+	y->sm.replace_mime = 0;
 	eas__free(&y->mem, y->fe.file_reference);
-	y->fe.file_reference = NULL;
+	eas__free(&y->mem, y->fe.collection_id);
+	eas__free(&y->mem, y->fe.server_id);
+	y->fe.file_reference = y->fe.collection_id = y->fe.server_id = NULL;
 	eas_item_operations_parser_free(y->fe.parser);
 	y->fe.parser = NULL;
 	memset(&y->fe, 0, sizeof y->fe);
@@ -269,8 +276,10 @@ static int legacy_query(eas_http_query *q, void *ctx)
 	eas__sync *y = ctx;
 	eas_compose_mail_legacy m;
 	memset(&m, 0, sizeof m);
-	m.kind = EAS_COMPOSE_SEND_MAIL;
+	m.kind = y->sm.kind ? (eas_compose_kind)y->sm.kind : EAS_COMPOSE_SEND_MAIL;
 	m.save_in_sent = y->sm.save_in_sent;
+	m.collection_id = y->sm.folder_id; /* SmartReply/SmartForward (eas/mail.h) */
+	m.item_id = y->sm.item_id;
 	return eas_compose_mail_legacy_query(q, &m);
 }
 
@@ -279,12 +288,24 @@ static int write_send_mail(eas_wbxml_encoder *enc, void *arg)
 	eas__sync *y = arg;
 	eas_compose_mail_request r;
 	memset(&r, 0, sizeof r);
-	r.kind = EAS_COMPOSE_SEND_MAIL;
+	r.kind = y->sm.kind ? (eas_compose_kind)y->sm.kind : EAS_COMPOSE_SEND_MAIL;
 	r.client_id = y->sm.client_id;
 	r.save_in_sent_items = y->sm.save_in_sent;
+	r.replace_mime = y->sm.replace_mime;
+	r.folder_id = y->sm.folder_id; /* SmartReply/SmartForward (eas/mail.h) */
+	r.item_id = y->sm.item_id;
 	r.mime = y->sm.mime;
 	r.mime_len = y->sm.len;
 	return eas_compose_mail_request_encode(enc, &r);
+}
+
+static eas_command send_command(const eas__sync *y)
+{
+	if (y->sm.kind == EAS_COMPOSE_SMART_REPLY)
+		return EAS_CMD_SMART_REPLY;
+	if (y->sm.kind == EAS_COMPOSE_SMART_FORWARD)
+		return EAS_CMD_SMART_FORWARD;
+	return EAS_CMD_SEND_MAIL;
 }
 
 void eas__sync_send_mail_start(eas__sync *y)
@@ -297,14 +318,14 @@ void eas__sync_send_mail_start(eas__sync *y)
 			snprintf(y->sm.client_id + 2 * i, 3, "%02X", rnd[i]);
 		y->op.content_type = NULL;
 		y->op.fill_query = NULL;
-		rc = eas__sync_send(y, EAS_CMD_SEND_MAIL, write_send_mail, y, 0);
+		rc = eas__sync_send(y, send_command(y), write_send_mail, y, 0);
 	} else {
 		y->op.content_type = EAS_COMPOSE_LEGACY_CONTENT_TYPE;
 		y->op.fill_query = legacy_query;
-		rc = eas__sync_send_raw(y, EAS_CMD_SEND_MAIL, y->sm.mime, y->sm.len, 0);
+		rc = eas__sync_send_raw(y, send_command(y), y->sm.mime, y->sm.len, 0);
 	}
 	if (rc)
-		eas__sync_fail(y, rc, 0, "could not send SendMail: %s", eas_strerror(rc));
+		eas__sync_fail(y, rc, 0, "could not send %s: %s", eas_command_name(send_command(y)), eas_strerror(rc));
 }
 
 static void mail_sent(eas__sync *y)
@@ -325,7 +346,7 @@ void eas__sync_send_mail_response(eas__sync *y)
 	char err[200] = "";
 	eas_compose_mail_response r;
 	memset(&r, 0, sizeof r);
-	r.kind = EAS_COMPOSE_SEND_MAIL;
+	r.kind = y->sm.kind ? (eas_compose_kind)y->sm.kind : EAS_COMPOSE_SEND_MAIL;
 	int rc = eas_tree_parse(&tree, s->response.data, s->response.len, s->opt.max_response, &y->mem, err,
 				sizeof err);
 	if (rc == 0)
@@ -336,11 +357,11 @@ void eas__sync_send_mail_response(eas__sync *y)
 		return;
 	}
 	if (r.status == 0 ||
-	    eas_command_status_classify(EAS_CMD_SEND_MAIL, (int)r.status) == EAS_STATUS_CLASS_ALREADY_DONE) {
+	    eas_command_status_classify(send_command(y), (int)r.status) == EAS_STATUS_CLASS_ALREADY_DONE) {
 		mail_sent(y);
 		return;
 	}
-	eas__sync_fail_status(y, EAS_CMD_SEND_MAIL, (int)r.status);
+	eas__sync_fail_status(y, send_command(y), (int)r.status);
 }
 
 /* ---- Fetch ------------------------------------------------------------------------------- */
@@ -353,6 +374,18 @@ static int write_fetch(eas_wbxml_encoder *enc, void *arg)
 	op.kind = EAS_ITEMOPS_FETCH;
 	op.fetch.store = "Mailbox";
 	op.fetch.file_reference = y->fe.file_reference;
+	if (y->fe.server_id) {
+		/* A whole item (eas/mail.h): its body in the type asked for, untruncated. */
+		op.fetch.collection_id = y->fe.collection_id;
+		op.fetch.server_id = y->fe.server_id;
+		op.fetch.has_options = 1;
+		op.fetch.options.body_preference_count = 1;
+		op.fetch.options.body_preferences[0].type = y->fe.body_type;
+		if (y->fe.body_type == 4) {
+			op.fetch.options.has_mime_support = 1;
+			op.fetch.options.mime_support = 2;
+		}
+	}
 	eas_item_operations_request r;
 	memset(&r, 0, sizeof r);
 	r.operation_list = &op;
@@ -379,7 +412,9 @@ static int fe_data(const eas_itemops_fetch_result *fetch, eas_tag tag, const uin
 	(void)fetch;
 	(void)final;
 	eas__sync *y = ud;
-	if (tag != EAS_TAG_ITEMOPERATIONS_DATA || !len)
+	/* An attachment is Properties/Data; an item's body is its airsyncbase:Body/Data. */
+	eas_tag want = y->fe.server_id ? EAS_TAG_AIRSYNCBASE_DATA : EAS_TAG_ITEMOPERATIONS_DATA;
+	if (tag != want || !len)
 		return 0;
 	uint64_t start = y->fe.seen;
 	y->fe.seen += len;
@@ -467,7 +502,8 @@ void eas__sync_fetch_response(eas__sync *y)
 		eas__sync_fail_status(y, EAS_CMD_ITEM_OPERATIONS, (int)y->fe.fetch_status);
 		return;
 	}
-	eas_session_event *ev = eas__session_event(y->s, EAS_EVENT_FETCHED, NULL, 0, "attachment fetched (%llu bytes)",
+	eas_session_event *ev = eas__session_event(y->s, EAS_EVENT_FETCHED, y->fe.collection_id, 0,
+						   "%s fetched (%llu bytes)", y->fe.server_id ? "item" : "attachment",
 						   (unsigned long long)y->fe.delivered);
 	ev->bytes = y->fe.delivered;
 	eas__sync_advance(y);
