@@ -9,7 +9,7 @@ build_pkgs=(meson ninja-build pkg-config gcc python3
 # The test suite also needs: clang + its sanitizer/fuzzer runtime, the
 # independent WBXML codec, the ARM cross compilers and qemu-user.
 test_pkgs=(clang libclang-rt-14-dev llvm libwbxml2-dev libwbxml2-utils
-	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user file xz-utils curl)
+	gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user file xz-utils curl openssl)
 
 case "${1:-all}" in
 build) want=("${build_pkgs[@]}") ;;

@@ -8,7 +8,7 @@
 #   - with a policy file the example gets the policy, accepts it, and ends
 #     with the final key;
 #   - a remote wipe set with the admin command reaches it ("remote wipe").
-#   - over HTTPS with a self-signed certificate (when openssl is here): it
+#   - over HTTPS with a self-signed certificate (openssl from tools/deps.sh): it
 #     refuses without the CA and connects with it.
 # The server is stopped with SIGTERM and must exit 0.  Bounded: a watchdog
 # ends the whole run after 60 s.
@@ -125,7 +125,7 @@ if command -v openssl >/dev/null; then
 	grep -qx 'ready' "$work/trust" || fail "TLS with the CA: not ready"
 	stop
 else
-	echo "note: openssl not installed, the HTTPS part did not run"
+	fail "the openssl command is missing (tools/deps.sh test)"
 fi
 
 # SHOW=1: print what the example said in each run.

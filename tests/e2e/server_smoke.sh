@@ -12,7 +12,7 @@
 #   mbox with their counts, a wipe and a bearer token from the admin commands...
 # then stops the server with SIGTERM and checks it exited cleanly (status 0)
 # and answered the Ping it still held; then the same over HTTPS with a
-# self-signed certificate and a policy file (when openssl is installed).
+# self-signed certificate and a policy file (openssl from tools/deps.sh).
 # Bounded: every curl has a time limit, the whole script a watchdog.
 #
 # Usage: server_smoke.sh EAS_SERVER EAS_WBXML
@@ -308,7 +308,7 @@ wait $ping_pid
 "$wbxml" decode --compact "$work/ping2.body" 2>/dev/null | grep -q '<Status>1</Status>' || fail "parked Ping at shutdown: not Status 1"
 grep -q 'correct horse' "$work/err" && fail "the password reached the log"
 
-# HTTPS with a self-signed certificate and a policy file (when openssl is here)
+# HTTPS with a self-signed certificate and a policy file (openssl: tools/deps.sh test)
 if command -v openssl >/dev/null; then
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
@@ -345,6 +345,8 @@ if command -v openssl >/dev/null; then
 	[ "$rc" = 0 ] || fail "the TLS server exited with status $rc"
 	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --tls-cert "$work/tls.crt" >/dev/null 2>&1 &&
 		fail "--tls-cert without --tls-key was accepted"
+else
+	fail "the openssl command is missing (tools/deps.sh test)"
 fi
 
 if [ $failures -ne 0 ]; then
