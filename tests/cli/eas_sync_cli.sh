@@ -13,43 +13,20 @@ set -u
 sync=$1
 server=$2
 schema=$3
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-command -v python3 >/dev/null || { echo "FAIL: python3 is missing (tools/deps.sh test)"; exit 1; }
+# shellcheck source=SCRIPTDIR/../support/e2e_lib.sh
+. "$(dirname "$0")/../support/e2e_lib.sh"
+e2e_init
+e2e_require python3 "python3 is missing (tools/deps.sh test)"
 
 # Watchdog: the whole run ends within 170 s.
-(sleep 170 </dev/null >/dev/null 2>&1 && echo "FAIL: watchdog: over 170 s" && kill -TERM $$) &
-watchdog=$!
-trap 'kill $watchdog 2>/dev/null; cleanup' EXIT
+e2e_watchdog 170 "over 170 s"
 
-# start_server DATA_DIR OUT [serve options...]: starts eas-server on an ephemeral port and sets
-# server_url to its base URL ("" if it did not start).  Not in a $(...) subshell: the pid must
-# reach the cleanup list of this shell.
+# start_server DATA_DIR OUT [serve options...]: starts eas-server on an ephemeral port (stderr
+# in OUT.err) and sets server_url to its base URL ("" if it did not start).
 start_server() {
 	local data=$1 out=$2
 	shift 2
-	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --quiet "$@" >"$out" 2>"$out.err" &
-	local pid=$!
-	pids+=("$pid")
-	server_url=
-	for _ in $(seq 1 100); do
-		server_url=$(sed -n 's/^listening on //p' "$out")
-		[ -n "$server_url" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	e2e_start_server "$out" "$out.err" --data-dir "$data" --quiet "$@"
 }
 
 # expect CODE PATTERN -- command...: runs it with a time limit; checks the exit code
@@ -227,7 +204,7 @@ Delivered during the CLI test.
 EML
 timeout 60 "$sync" push "${acct[@]}" --json --for 30 --count 1 >"$work/push.out" 2>"$work/push.err" &
 ppid_=$!
-pids+=("$ppid_")
+e2e_track "$ppid_"
 for _ in $(seq 1 150); do
 	grep -q '"listening"' "$work/push.out" && break
 	sleep 0.1
@@ -322,10 +299,10 @@ if expect 0 '' -- "$sync" sync --server "$url" --insecure-http --user alice --pa
 fi
 
 # The servers stop on SIGTERM; nothing of this test may stay behind.
-for p in "${pids[@]}"; do
+for p in "${e2e_pids[@]}"; do
 	kill -TERM "$p" 2>/dev/null
 done
-for p in "${pids[@]}"; do
+for p in "${e2e_pids[@]}"; do
 	for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 	kill -0 "$p" 2>/dev/null && fail "process $p still runs 5 s after SIGTERM"
 done

@@ -17,54 +17,24 @@
 set -u
 server=$1
 example=$2
-work=$(mktemp -d)
-pid=
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/../support/e2e_lib.sh
+. "$(dirname "$0")/../support/e2e_lib.sh"
+e2e_init
 
-(sleep 60 </dev/null >/dev/null 2>&1 && echo "FAIL: watchdog: the test took over 60 s" && kill -TERM $$) &
-watchdog=$!
-trap 'kill $watchdog 2>/dev/null; cleanup' EXIT
+e2e_watchdog 60 "the test took over 60 s"
 
 data=$work/data
 printf 'ex-Password-7\n' >"$work/pw"
 "$server" user add alice --password-file "$work/pw" --data-dir "$data" >/dev/null || { echo "FAIL: user add"; exit 1; }
 
-# start [extra serve args...]: runs eas-server, sets $pid and $eas (the EAS URL).
+# start [extra serve args...]: runs eas-server, sets $eas (the EAS URL).
 start() {
-	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" "$@" >"$work/out" 2>"$work/err" &
-	pid=$!
-	local url=
-	for _ in $(seq 1 100); do
-		url=$(sed -n 's/^listening on //p' "$work/out")
-		[ -n "$url" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if [ -z "$url" ]; then
+	if ! e2e_start_server "$work/out" "$work/err" --data-dir "$data" "$@"; then
 		echo "FAIL: the server did not start"
 		cat "$work/err"
 		exit 1
 	fi
-	eas="$url/Microsoft-Server-ActiveSync"
-}
-
-stop() {
-	kill -TERM "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	pid=
-	[ "$rc" = 0 ] || fail "the server exited with status $rc"
+	eas="$server_url/Microsoft-Server-ActiveSync"
 }
 
 # connect NAME DEVICE [CA_FILE]: runs the example with $password; status in $rc, output in $work/NAME.
@@ -97,7 +67,7 @@ password=ex-Password-7
 "$server" wipe alice EXAMPLE1 --data-dir "$data" >/dev/null 2>&1 || fail "eas-server wipe"
 connect wipe EXAMPLE1
 grep -q 'remote wipe requested' "$work/wipe" || fail "wipe: the example was not told"
-stop
+e2e_stop_server
 
 # 4. A policy: received, accepted, final key.
 printf 'DevicePasswordEnabled=1\nMinDevicePasswordLength=6\n' >"$work/policy"
@@ -108,7 +78,7 @@ grep -q '^policy: ' "$work/policy" || fail "policy: not shown"
 grep -q 'MinDevicePasswordLength' "$work/policy" || fail "policy: MinDevicePasswordLength missing"
 grep -qx 'ready' "$work/policy" || fail "policy: not ready"
 grep -q '^policy key 0$' "$work/policy" && fail "policy: no real policy key"
-stop
+e2e_stop_server
 
 # 5. HTTPS with a self-signed certificate: refused without the CA, works with it.
 if command -v openssl >/dev/null; then
@@ -123,7 +93,7 @@ if command -v openssl >/dev/null; then
 	connect trust EXAMPLE3 "$work/tls.crt"
 	[ "$rc" = 0 ] || fail "TLS with the CA: exit status $rc"
 	grep -qx 'ready' "$work/trust" || fail "TLS with the CA: not ready"
-	stop
+	e2e_stop_server
 else
 	fail "the openssl command is missing (tools/deps.sh test)"
 fi

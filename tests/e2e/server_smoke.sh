@@ -19,30 +19,15 @@
 set -u
 server=$1
 wbxml=$2
-work=$(mktemp -d)
-pid=
-cleanup() {
-	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
+# shellcheck source=SCRIPTDIR/../support/e2e_lib.sh
+. "$(dirname "$0")/../support/e2e_lib.sh"
+e2e_init
 
 # tools/deps.sh installs curl: without it this test fails rather than skipping into green.
-command -v curl >/dev/null || { echo "FAIL: the curl command is missing (tools/deps.sh test)"; exit 1; }
+e2e_require curl "the curl command is missing (tools/deps.sh test)"
 
 # Watchdog: the whole run must end within 60 s.
-# (sleep's own descriptors point away from the test's output pipe, so the harness
-# does not wait for it once the script is done.)
-(sleep 60 </dev/null >/dev/null 2>&1 && echo "FAIL: watchdog: the smoke test took over 60 s" && kill -TERM $$) &
-watchdog=$!
-trap 'kill $watchdog 2>/dev/null; cleanup' EXIT
+e2e_watchdog 60 "the smoke test took over 60 s"
 
 data=$work/data
 printf 'correct horse\n' >"$work/pw"
@@ -50,20 +35,12 @@ printf 'correct horse\n' >"$work/pw"
 "$server" user list --data-dir "$data" | grep -qx alice || fail "user list lacks alice"
 "$server" user add alice --password-file "$work/pw" --data-dir "$data" 2>/dev/null && fail "adding alice twice succeeded"
 
-"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --max-body 65536 >"$work/out" 2>"$work/err" &
-pid=$!
-url=
-for _ in $(seq 1 100); do
-	url=$(sed -n 's/^listening on //p' "$work/out")
-	[ -n "$url" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-if [ -z "$url" ]; then
+if ! e2e_start_server "$work/out" "$work/err" --data-dir "$data" --max-body 65536; then
 	echo "FAIL: the server did not say it was listening"
 	cat "$work/err"
 	exit 1
 fi
+url=$server_url
 case "$url" in
 http://127.0.0.1:[0-9]*) ;;
 *) fail "unexpected listening line: $url" ;;
@@ -297,11 +274,7 @@ c=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -X OPTIONS -H "Authori
 [ "$c" = 200 ] || fail "bearer token -> $c"
 
 # Stop: SIGTERM, clean exit
-kill -TERM "$pid"
-rc=0
-wait "$pid" || rc=$?
-pid=
-[ "$rc" = 0 ] || fail "the server exited with status $rc"
+e2e_stop_server
 grep -q 'stopped' "$work/err" || fail "no clean stop message"
 wait $ping_pid
 [ "$(cat "$work/ping2.code")" = 200 ] || fail "the parked Ping was not answered at shutdown ($(cat "$work/ping2.code"))"
@@ -314,16 +287,9 @@ if command -v openssl >/dev/null; then
 		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 		-keyout "$work/tls.key" -out "$work/tls.crt" >/dev/null 2>&1 || fail "openssl req"
 	printf '# strict\nDevicePasswordEnabled=1\nMinDevicePasswordLength=6\n' >"$work/policy"
-	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
-		--policy "$work/policy" >"$work/out2" 2>"$work/err2" &
-	pid=$!
-	url=
-	for _ in $(seq 1 100); do
-		url=$(sed -n 's/^listening on //p' "$work/out2")
-		[ -n "$url" ] && break
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	e2e_start_server "$work/out2" "$work/err2" --data-dir "$data" --tls-cert "$work/tls.crt" --tls-key "$work/tls.key" \
+		--policy "$work/policy"
+	url=$server_url
 	case "$url" in
 	https://127.0.0.1:[0-9]*) ;;
 	*) fail "TLS: unexpected listening line: '$url'" ;;
@@ -338,11 +304,7 @@ if command -v openssl >/dev/null; then
 	[ "$(value_of Status)" = 142 ] || fail "policy: FolderSync of an unprovisioned device: status $(value_of Status)"
 	request Provision '<Provision xmlns="Provision:" xmlns:s="Settings:"><s:DeviceInformation><s:Set><s:Model>smoke</s:Model></s:Set></s:DeviceInformation><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType></Policy></Policies></Provision>' --cacert "$work/tls.crt"
 	body_has '<MinDevicePasswordLength>6</MinDevicePasswordLength>' || fail "policy: MinDevicePasswordLength not sent"
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	pid=
-	[ "$rc" = 0 ] || fail "the TLS server exited with status $rc"
+	e2e_stop_server "the TLS server"
 	"$server" serve --listen 127.0.0.1:0 --data-dir "$data" --tls-cert "$work/tls.crt" >/dev/null 2>&1 &&
 		fail "--tls-cert without --tls-key was accepted"
 else
