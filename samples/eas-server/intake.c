@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "classes/mime.h"
+#include "common/ascii.h"
 #include "notify.h"
 #include "server/mail_store.h"
 #include "server/store_sqlite.h"
@@ -20,25 +21,10 @@ typedef struct find {
 	int top;
 } find;
 
-static int ascii_ieq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int x = (unsigned char)*a, y = (unsigned char)*b;
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return 0;
-		if (!x)
-			return 1;
-	}
-}
-
 static int find_named(const eas_mstore_folder *f, void *ud)
 {
 	find *x = ud;
-	if (!ascii_ieq(f->display_name, x->name))
+	if (!eas__ascii_ieq(f->display_name, x->name))
 		return 0;
 	int top = strcmp(f->parent_id, "0") == 0;
 	if (!x->id[0] || (top && !x->top)) {

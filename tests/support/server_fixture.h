@@ -72,4 +72,16 @@ void parse_body(reply *out);
 void call_wbxml(fx *f, const call *c, reply *out);
 void reply_free(reply *r);
 
+/* The text of the first <tag> of the reply's XML ("" when absent), copied into out. */
+const char *xml_text(const reply *r, const char *tag, char *out, size_t size);
+/* The number in the first <tag>; fails the test when there is none. */
+unsigned xml_uint(const reply *r, const char *tag);
+/* How many times needle occurs in hay (NULL hay: 0). */
+size_t count_of(const char *hay, const char *needle);
+/* FolderSync with key: the Status; the new key into new_key, the Add count into *adds (both optional). */
+unsigned fx_folder_sync(fx *f, const char *user, const char *device, const char *key, char *new_key, size_t size,
+			size_t *adds);
+/* The ServerId of a default folder (EAS_MSTORE_FOLDER_*) of a user. */
+void default_folder(fx *f, int64_t user, uint32_t type, char *out);
+
 #endif

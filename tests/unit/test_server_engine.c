@@ -32,70 +32,8 @@ static const char *hdr(const reply *r, const char *name)
 }
 
 /* Text of the first <tag> in the compact XML, copied into out ("" when missing). */
-static const char *xml_text(const reply *r, const char *tag, char *out, size_t size)
-{
-	out[0] = '\0';
-	if (!r->xml)
-		return out;
-	char open[80];
-	snprintf(open, sizeof open, "<%s>", tag);
-	const char *p = strstr(r->xml, open);
-	if (!p)
-		return out;
-	p += strlen(open);
-	const char *e = strchr(p, '<');
-	size_t n = e ? (size_t)(e - p) : strlen(p);
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return out;
-}
-
-static unsigned xml_uint(const reply *r, const char *tag)
-{
-	char t[64];
-	xml_text(r, tag, t, sizeof t);
-	if (!t[0])
-		fail_msg("no <%s> in %s", tag, r->xml ? r->xml : "(no body)");
-	return (unsigned)strtoul(t, NULL, 10);
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
 #define FS(key) "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>" key "</SyncKey></FolderSync>"
 
-/* FolderSync with key; returns the Status and copies the new key. */
-static unsigned folder_sync(fx *f, const char *user, const char *device, const char *key, char *new_key, size_t size,
-			    size_t *adds)
-{
-	char xml[256];
-	snprintf(xml, sizeof xml, "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>%s</SyncKey></FolderSync>", key);
-	reply r;
-	call_wbxml(f, &(call){ .cmd = "FolderSync", .user = user, .device = device, .xml = xml }, &r);
-	assert_int_equal(r.r.status, 200);
-	unsigned status = xml_uint(&r, "Status");
-	if (new_key)
-		xml_text(&r, "SyncKey", new_key, size);
-	if (adds)
-		*adds = count_of(r.xml, "<Add>");
-	reply_free(&r);
-	return status;
-}
-
-/* The ServerId of a default folder of a user. */
-static void default_folder(fx *f, int64_t user, uint32_t type, char *out)
-{
-	eas_mstore_folder folder;
-	assert_int_equal(f->store->folder_find_default(&folder, f->store, user, type), 0);
-	strcpy(out, folder.server_id);
-}
 
 static void add_item(fx *f, int64_t user, const char *folder)
 {
@@ -181,7 +119,7 @@ static void test_authentication(void **state)
 	assert_int_equal(r.r.status, 401);
 	reply_free(&r);
 	/* a user deleted while the login is remembered: 401 */
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", NULL, 0, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "0", NULL, 0, NULL), 1);
 	assert_int_equal(f->store->user_delete(f->store, f->alice), 0);
 	do_call(f, &(call){ .cmd = "FolderSync", .xml = FS("0") }, &r);
 	assert_int_equal(r.r.status, 401);
@@ -363,7 +301,7 @@ static void test_folder_sync(void **state)
 	/* the current key: no changes, a new key */
 	char k2[80];
 	size_t adds = 99;
-	assert_int_equal(folder_sync(f, "alice", "DEV1", k1, k2, sizeof k2, &adds), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", k1, k2, sizeof k2, &adds), 1);
 	assert_int_equal(adds, 0);
 	assert_string_not_equal(k1, k2);
 	/* the previous key again (the k1 -> k2 answer was lost): that answer replayed, key k2 */
@@ -376,20 +314,20 @@ static void test_folder_sync(void **state)
 	assert_string_equal(again, k2);
 	reply_free(&r);
 	/* a stale or invented key: Status 9 */
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "{bogus}7", NULL, 0, NULL), 9);
-	assert_int_equal(folder_sync(f, "alice", "DEV1",
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "{bogus}7", NULL, 0, NULL), 9);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1",
 				     "0123456789012345678901234567890123456789012345678901234567890123456789", NULL, 0,
 				     NULL), 9);
 	/* key 0 starts over with every folder */
 	char k3[80];
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", k3, sizeof k3, &adds), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "0", k3, sizeof k3, &adds), 1);
 	assert_int_equal(adds, 10);
 	free(first);
 
 	/* Replay: sync, lose the answer, send the same key again. */
 	char k4[80], k4b[80];
-	assert_int_equal(folder_sync(f, "alice", "DEV1", k3, k4, sizeof k4, NULL), 1);
-	assert_int_equal(folder_sync(f, "alice", "DEV1", k3, k4b, sizeof k4b, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", k3, k4, sizeof k4, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", k3, k4b, sizeof k4b, NULL), 1);
 	assert_string_equal(k4, k4b);
 }
 
@@ -458,7 +396,7 @@ static void test_folder_commands(void **state)
 	default_folder(f, f->alice, 2, inbox);
 	/* before any FolderSync, and with key 0: Status 9 */
 	assert_int_equal(folder_create(f, "alice", "0", "0", "Projects", 12, NULL, NULL), 9);
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", key, sizeof key, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "0", key, sizeof key, NULL), 1);
 	assert_int_equal(folder_create(f, "alice", "{nope}1", "0", "Projects", 12, NULL, NULL), 9);
 
 	assert_int_equal(folder_create(f, "alice", key, "0", "Projects", 12, next, id), 1);
@@ -473,11 +411,11 @@ static void test_folder_commands(void **state)
 	strcpy(key, next);
 	/* the creating device does not get its own folders back; another device sees them */
 	size_t adds = 9;
-	assert_int_equal(folder_sync(f, "alice", "DEV1", key, next, sizeof next, &adds), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", key, next, sizeof next, &adds), 1);
 	assert_int_equal(adds, 0);
 	strcpy(key, next);
 	char k2[80];
-	assert_int_equal(folder_sync(f, "alice", "DEV2", "0", k2, sizeof k2, &adds), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV2", "0", k2, sizeof k2, &adds), 1);
 	assert_int_equal(adds, 12);
 
 	/* FolderUpdate: rename, a special folder, an unknown folder, a missing parent, under itself */
@@ -527,7 +465,7 @@ static void test_isolation(void **state)
 	fx *f = *state;
 	char akey[80], bkey[80], next[80], aid[EAS_MSTORE_ID_SIZE], ainbox[EAS_MSTORE_ID_SIZE];
 	default_folder(f, f->alice, 2, ainbox);
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", akey, sizeof akey, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "0", akey, sizeof akey, NULL), 1);
 	assert_int_equal(folder_create(f, "alice", akey, "0", "Secret", 12, next, aid), 1);
 	add_item(f, f->alice, aid);
 
@@ -539,7 +477,7 @@ static void test_isolation(void **state)
 	xml_text(&r, "SyncKey", bkey, sizeof bkey);
 	reply_free(&r);
 	/* alice's key chain means nothing for bob, even from the same DeviceId */
-	assert_int_equal(folder_sync(f, "bob", "DEV1", next, NULL, 0, NULL), 9);
+	assert_int_equal(fx_folder_sync(f, "bob", "DEV1", next, NULL, 0, NULL), 9);
 	/* bob cannot rename, move into, create under or delete alice's folders */
 	assert_int_equal(folder_update(f, "bob", bkey, aid, "0", "Mine now", NULL), 4);
 	assert_int_equal(folder_update(f, "bob", bkey, ainbox, "0", "Mine now", NULL), 4);
@@ -661,7 +599,7 @@ static void test_provision_without_policy(void **state)
 	assert_non_null(strstr(r.xml, "wap-provisioningdoc"));
 	reply_free(&r);
 	/* without a policy, commands need no key */
-	assert_int_equal(folder_sync(f, "alice", "NOKEY", "0", NULL, 0, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "NOKEY", "0", NULL, 0, NULL), 1);
 }
 
 static eas_policy *strict_policy(void)
@@ -1110,8 +1048,8 @@ static void test_ping_sync_state(void **state)
 	/* a device that synced the hierarchy gets Status 7 when another device changes it */
 	char key[80], key2[80], next[80], inbox[EAS_MSTORE_ID_SIZE], xml[512];
 	default_folder(f, f->alice, 2, inbox);
-	assert_int_equal(folder_sync(f, "alice", "DEV1", "0", key, sizeof key, NULL), 1);
-	assert_int_equal(folder_sync(f, "alice", "DEV2", "0", key2, sizeof key2, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", "0", key, sizeof key, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV2", "0", key2, sizeof key2, NULL), 1);
 	const char *one[] = { inbox };
 	ping_xml(xml, sizeof xml, 300, one, 1);
 	reply r;
@@ -1134,7 +1072,7 @@ static void test_ping_sync_state(void **state)
 	reply_free(&r);
 	/* and a new Ping answers 7 at once until it syncs the hierarchy */
 	assert_int_equal(ping_status(f, "alice", xml, NULL), 7);
-	assert_int_equal(folder_sync(f, "alice", "DEV1", next, NULL, 0, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "alice", "DEV1", next, NULL, 0, NULL), 1);
 	do_call(f, &(call){ .cmd = "Ping", .xml = xml }, &r);
 	assert_non_null(r.r.hold);
 	eas_server_hold_cancel(f->srv, r.r.hold);

@@ -63,21 +63,6 @@ static unsigned uint_of(const char *xml, const char *name, int nth)
 	return (unsigned)strtoul(t, NULL, 10);
 }
 
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
-static void default_folder(fx *f, int64_t user, uint32_t type, char *out)
-{
-	eas_mstore_folder folder;
-	assert_int_equal(f->store->folder_find_default(&folder, f->store, user, type), 0);
-	strcpy(out, folder.server_id);
-}
-
 static void user_folder(fx *f, int64_t user, const char *name, uint32_t type, char *out)
 {
 	eas_mstore_result res;

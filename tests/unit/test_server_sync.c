@@ -25,70 +25,8 @@
 #include "xmldoc.h"
 
 /* Text of the first <tag> in the compact XML, copied into out ("" when missing). */
-static const char *xml_text(const reply *r, const char *tag, char *out, size_t size)
-{
-	out[0] = '\0';
-	if (!r->xml)
-		return out;
-	char open[80];
-	snprintf(open, sizeof open, "<%s>", tag);
-	const char *p = strstr(r->xml, open);
-	if (!p)
-		return out;
-	p += strlen(open);
-	const char *e = strchr(p, '<');
-	size_t n = e ? (size_t)(e - p) : strlen(p);
-	if (n >= size)
-		n = size - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return out;
-}
-
-static unsigned xml_uint(const reply *r, const char *tag)
-{
-	char t[64];
-	xml_text(r, tag, t, sizeof t);
-	if (!t[0])
-		fail_msg("no <%s> in %s", tag, r->xml ? r->xml : "(no body)");
-	return (unsigned)strtoul(t, NULL, 10);
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-	size_t n = 0;
-	for (const char *p = hay; p && (p = strstr(p, needle)) != NULL; p += strlen(needle))
-		n++;
-	return n;
-}
-
 #define FS(key) "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>" key "</SyncKey></FolderSync>"
 
-/* FolderSync with key; returns the Status and copies the new key. */
-static unsigned folder_sync(fx *f, const char *user, const char *device, const char *key, char *new_key, size_t size,
-			    size_t *adds)
-{
-	char xml[256];
-	snprintf(xml, sizeof xml, "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>%s</SyncKey></FolderSync>", key);
-	reply r;
-	call_wbxml(f, &(call){ .cmd = "FolderSync", .user = user, .device = device, .xml = xml }, &r);
-	assert_int_equal(r.r.status, 200);
-	unsigned status = xml_uint(&r, "Status");
-	if (new_key)
-		xml_text(&r, "SyncKey", new_key, size);
-	if (adds)
-		*adds = count_of(r.xml, "<Add>");
-	reply_free(&r);
-	return status;
-}
-
-/* The ServerId of a default folder of a user. */
-static void default_folder(fx *f, int64_t user, uint32_t type, char *out)
-{
-	eas_mstore_folder folder;
-	assert_int_equal(f->store->folder_find_default(&folder, f->store, user, type), 0);
-	strcpy(out, folder.server_id);
-}
 
 #define NS "xmlns=\"AirSync:\" xmlns:email=\"Email:\""
 
@@ -177,7 +115,7 @@ static void sync1(fx *f, const char *user, const char *device, const char *folde
 /* FolderSync 0 then Sync 0 on folder; returns the first key. */
 static void start(fx *f, const char *user, const char *device, const char *folder, char *key)
 {
-	assert_int_equal(folder_sync(f, user, device, "0", NULL, 0, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, user, device, "0", NULL, 0, NULL), 1);
 	sres s;
 	sync1(f, user, device, folder, "0", NULL, &s);
 	assert_int_equal(s.http, 200);
@@ -358,7 +296,7 @@ static void test_two_users(void **state)
 	add_mail(f, f->bob, inbox_b, 2, NULL);
 	add_mail(f, f->bob, inbox_b, 3, NULL);
 	/* bob cannot sync alice's Inbox: it does not exist for him */
-	assert_int_equal(folder_sync(f, "bob", "DEV1", "0", NULL, 0, NULL), 1);
+	assert_int_equal(fx_folder_sync(f, "bob", "DEV1", "0", NULL, 0, NULL), 1);
 	sres s;
 	sync1(f, "bob", "DEV1", inbox_a, "0", NULL, &s);
 	assert_int_equal(s.status, 12);

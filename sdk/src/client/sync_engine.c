@@ -496,13 +496,21 @@ int eas_session_sync_folders(eas_session *s)
 	return 0;
 }
 
-int eas_session_sync(eas_session *s, const char *const *folder_ids, size_t count)
+/* A folder list of a Sync or estimate job: NULL with 0, or count non-empty ids of bounded length. */
+static int folder_ids_valid(const char *const *folder_ids, size_t count)
 {
-	if (!s || (count && !folder_ids) || count > EAS__SYNC_MAX_FOLDERS)
-		return EAS_E_INVALID;
+	if ((count && !folder_ids) || count > EAS__SYNC_MAX_FOLDERS)
+		return 0;
 	for (size_t i = 0; i < count; i++)
 		if (!folder_ids[i] || !folder_ids[i][0] || strlen(folder_ids[i]) > EAS_STORE_ID_MAX)
-			return EAS_E_INVALID;
+			return 0;
+	return 1;
+}
+
+int eas_session_sync(eas_session *s, const char *const *folder_ids, size_t count)
+{
+	if (!s || !folder_ids_valid(folder_ids, count))
+		return EAS_E_INVALID;
 	eas__sync *y;
 	int rc = start_job(&y, s, EAS__JOB_SYNC);
 	if (rc)
@@ -559,11 +567,8 @@ int eas_session_interrupt_pending(const eas_session *s)
 
 int eas_session_estimate(eas_session *s, const char *const *folder_ids, size_t count)
 {
-	if (!s || (count && !folder_ids) || count > EAS__SYNC_MAX_FOLDERS)
+	if (!s || !folder_ids_valid(folder_ids, count))
 		return EAS_E_INVALID;
-	for (size_t i = 0; i < count; i++)
-		if (!folder_ids[i] || !folder_ids[i][0] || strlen(folder_ids[i]) > EAS_STORE_ID_MAX)
-			return EAS_E_INVALID;
 	eas__sync *y;
 	int rc = start_job(&y, s, EAS__JOB_ESTIMATE);
 	if (rc)

@@ -13,26 +13,6 @@
 
 #define MAX_DOC (64u << 20)
 
-static int node_write(eas_wbxml_encoder *enc, const eas_node *n, unsigned depth)
-{
-	if (depth > 64)
-		return EAS_E_LIMIT;
-	int rc;
-	if (n->first) {
-		rc = eas_wbxml_encoder_start(enc, n->tag);
-		for (const eas_node *c = n->first; rc == 0 && c; c = c->next)
-			rc = node_write(enc, c, depth + 1);
-		return rc ? rc : eas_wbxml_encoder_end(enc);
-	}
-	if (!n->has_content)
-		return eas_wbxml_encoder_empty(enc, n->tag);
-	rc = eas_wbxml_encoder_start(enc, n->tag);
-	if (rc == 0)
-		rc = n->opaque ? eas_wbxml_encoder_opaque(enc, (const uint8_t *)n->text, n->text_len)
-			       : eas_wbxml_encoder_string(enc, n->text, n->text_len);
-	return rc ? rc : eas_wbxml_encoder_end(enc);
-}
-
 int eas__item_merge(eas_buf *out, const uint8_t *base, size_t base_len, const uint8_t *patch, size_t patch_len,
 		    const eas_mem *mem)
 {
@@ -51,9 +31,9 @@ int eas__item_merge(eas_buf *out, const uint8_t *base, size_t base_len, const ui
 		rc = eas_wbxml_encoder_start(enc, EAS_TAG_AIRSYNC_APPLICATION_DATA);
 	for (const eas_node *c = b ? b->first : NULL; rc == 0 && c; c = c->next)
 		if (!eas_node_child(p, c->tag))
-			rc = node_write(enc, c, 1);
+			rc = eas_node_write(enc, c, 0);
 	for (const eas_node *c = p ? p->first : NULL; rc == 0 && c; c = c->next)
-		rc = node_write(enc, c, 1);
+		rc = eas_node_write(enc, c, 0);
 	if (rc == 0)
 		rc = eas_wbxml_encoder_end(enc);
 	if (rc == 0)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ascii.h"
 #include "common/mem.h"
 
 /* Where the body comes from: the store's blob, or the Data of the stored Body element. */
@@ -34,25 +35,11 @@ size_t eas__srv_utf8_cut(const char *s, size_t len)
 	return len - (i - 1) >= need ? len : i - 1;
 }
 
-static int ascii_ieq_n(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 /* The tag's name: letters after '<' and an optional '/'. */
 static int tag_is(const char *tag, size_t len, const char *name)
 {
 	size_t n = strlen(name);
-	if (len < n || !ascii_ieq_n(tag, name, n))
+	if (len < n || !eas__ascii_ieq_n(tag, name, n))
 		return 0;
 	return len == n || tag[n] == ' ' || tag[n] == '/' || tag[n] == '\t' || tag[n] == '\r' || tag[n] == '\n';
 }
@@ -97,7 +84,7 @@ size_t eas__srv_html_to_text(char *out, size_t size, const char *html, size_t le
 			size_t k;
 			for (k = 0; k < sizeof entities / sizeof entities[0]; k++) {
 				size_t n = strlen(entities[k].name);
-				if (len - i - 1 >= n && ascii_ieq_n(html + i + 1, entities[k].name, n)) {
+				if (len - i - 1 >= n && eas__ascii_ieq_n(html + i + 1, entities[k].name, n)) {
 					out[o++] = entities[k].c;
 					i += 1 + n;
 					break;
@@ -169,33 +156,6 @@ static int src_load(eas_srv_ctx *c, const eas_mstore_item *item, const body_src 
 }
 
 /* ---- writing -------------------------------------------------------------------- */
-
-static int allowed(const eas_srv_ctx *c, eas_tag tag)
-{
-	unsigned v = eas_tag_versions(EAS_TAG_PAGE(tag), EAS_TAG_TOKEN(tag));
-	return c->version == 0 || (v & c->version) != 0;
-}
-
-/* Copies a stored node (elements the client's version lacks are left out). */
-static int node_copy(const eas_srv_ctx *c, eas_wbxml_encoder *enc, const eas_node *n)
-{
-	if (!allowed(c, n->tag))
-		return 0;
-	int rc;
-	if (n->first) {
-		rc = eas_wbxml_encoder_start(enc, n->tag);
-		for (const eas_node *ch = n->first; rc == 0 && ch; ch = ch->next)
-			rc = node_copy(c, enc, ch);
-		return rc ? rc : eas_wbxml_encoder_end(enc);
-	}
-	if (!n->has_content)
-		return eas_wbxml_encoder_empty(enc, n->tag);
-	rc = eas_wbxml_encoder_start(enc, n->tag);
-	if (rc == 0)
-		rc = n->opaque ? eas_wbxml_encoder_opaque(enc, (const uint8_t *)n->text, n->text_len)
-			       : eas_wbxml_encoder_string(enc, n->text, n->text_len);
-	return rc ? rc : eas_wbxml_encoder_end(enc);
-}
 
 static int put_uint(eas_wbxml_encoder *enc, eas_tag tag, uint64_t v)
 {
@@ -385,7 +345,7 @@ int eas__srv_write_item_data(eas_srv_ctx *c, eas_wbxml_encoder *enc, const eas_m
 	int rc = 0, wrote_body = 0;
 	for (const eas_node *ch = root ? root->first : NULL; rc == 0 && ch; ch = ch->next) {
 		if (!shape || ch->tag != EAS_TAG_AIRSYNCBASE_BODY) {
-			rc = node_copy(c, enc, ch);
+			rc = eas_node_write(enc, ch, c->version); /* elements the client's version lacks are left out */
 			continue;
 		}
 		if (wrote_body)

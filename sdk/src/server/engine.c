@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/ascii.h"
 #include "common/base64.h"
 #include "common/mem.h"
 #include "server/handler.h"
@@ -61,39 +62,10 @@ static void wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
-static int ascii_ieq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return 0;
-		if (!x)
-			return 1;
-	}
-}
-
-static int ascii_iprefix(const char *s, const char *prefix)
-{
-	for (; *prefix; s++, prefix++) {
-		unsigned char x = (unsigned char)*s, y = (unsigned char)*prefix;
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return 0;
-	}
-	return 1;
-}
-
 static const char *header_get(const eas_server_request *req, const char *name)
 {
 	for (size_t i = 0; i < req->header_count; i++)
-		if (req->headers[i].name && req->headers[i].value && ascii_ieq(req->headers[i].name, name))
+		if (req->headers[i].name && req->headers[i].value && eas__ascii_ieq(req->headers[i].name, name))
 			return req->headers[i].value;
 	return NULL;
 }
@@ -539,7 +511,7 @@ static int authenticate(eas_srv_ctx *c)
 		return EAS_E_AUTH;
 	while (*h == ' ')
 		h++;
-	if (ascii_iprefix(h, "Bearer ")) {
+	if (eas__ascii_iprefix(h, "Bearer ")) {
 		const char *tok = h + 7;
 		while (*tok == ' ')
 			tok++;
@@ -556,7 +528,7 @@ static int authenticate(eas_srv_ctx *c)
 		c->user_id = id;
 		return 0;
 	}
-	if (!ascii_iprefix(h, "Basic "))
+	if (!eas__ascii_iprefix(h, "Basic "))
 		return EAS_E_AUTH;
 	const char *b64 = h + 6;
 	while (*b64 == ' ')
@@ -638,14 +610,14 @@ static int names_unknown_command(const char *q, size_t len)
 		q++;
 		len--;
 	}
-	if (memchr(q, '&', len) || (len >= 4 && ascii_iprefix(q, "Cmd="))) {
+	if (memchr(q, '&', len) || (len >= 4 && eas__ascii_iprefix(q, "Cmd="))) {
 		/* plain: find Cmd= */
 		size_t i = 0;
 		while (i < len) {
 			size_t end = i;
 			while (end < len && q[end] != '&')
 				end++;
-			if (end - i >= 4 && ascii_iprefix(q + i, "Cmd=")) {
+			if (end - i >= 4 && eas__ascii_iprefix(q + i, "Cmd=")) {
 				char name[40];
 				size_t n = end - i - 4;
 				if (n == 0 || n >= sizeof name)
@@ -717,10 +689,10 @@ static int user_matches(const char *query_user, const char *name)
 {
 	if (!query_user || !*query_user)
 		return 1; /* the base64 form may leave it out */
-	if (ascii_ieq(query_user, name))
+	if (eas__ascii_ieq(query_user, name))
 		return 1;
 	const char *bs = strrchr(query_user, '\\');
-	return bs && ascii_ieq(bs + 1, name);
+	return bs && eas__ascii_ieq(bs + 1, name);
 }
 
 typedef struct command_root {
@@ -939,8 +911,8 @@ static int dispatch(eas_srv_ctx *c)
 {
 	const eas_server_request *req = c->req;
 	const char *path = req->path ? req->path : "";
-	int eas_path = ascii_ieq(path, EAS_SERVER_PATH);
-	int autodiscover = ascii_ieq(path, EAS_SERVER_AUTODISCOVER_PATH);
+	int eas_path = eas__ascii_ieq(path, EAS_SERVER_PATH);
+	int autodiscover = eas__ascii_ieq(path, EAS_SERVER_AUTODISCOVER_PATH);
 	if (!eas_path && !autodiscover) {
 		snprintf(c->err, sizeof c->err, "unknown path");
 		return eas__srv_reply_text(c, 404, "not found\n");
@@ -983,7 +955,7 @@ static const char *command_label(const eas_srv_ctx *c)
 			return n;
 	}
 	const char *path = c->req && c->req->path ? c->req->path : "";
-	return ascii_ieq(path, EAS_SERVER_AUTODISCOVER_PATH) ? "Autodiscover" : "-";
+	return eas__ascii_ieq(path, EAS_SERVER_AUTODISCOVER_PATH) ? "Autodiscover" : "-";
 }
 
 static void log_request(eas_srv_ctx *c, uint64_t started)

@@ -36,6 +36,7 @@
 
 #include "commands/item_operations.h"
 #include "commands/multipart.h"
+#include "common/ascii.h"
 #include "common/mem.h"
 #include "server/body.h"
 
@@ -111,25 +112,10 @@ static int body_part(const uint8_t *data, size_t len, uint32_t *index, void *use
 
 /* ---- helpers -------------------------------------------------------------------------- */
 
-static int ascii_ieq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
-		if (x >= 'A' && x <= 'Z')
-			x = (unsigned char)(x + 32);
-		if (y >= 'A' && y <= 'Z')
-			y = (unsigned char)(y + 32);
-		if (x != y)
-			return 0;
-		if (!x)
-			return 1;
-	}
-}
-
 static const char *header(const eas_srv_ctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->req->header_count; i++)
-		if (c->req->headers[i].name && c->req->headers[i].value && ascii_ieq(c->req->headers[i].name, name))
+		if (c->req->headers[i].name && c->req->headers[i].value && eas__ascii_ieq(c->req->headers[i].name, name))
 			return c->req->headers[i].value;
 	return NULL;
 }
@@ -139,7 +125,7 @@ static int wants_multipart(const eas_srv_ctx *c)
 	if (c->query.options & EAS_HTTP_OPTION_ACCEPT_MULTIPART)
 		return 1;
 	const char *h = header(c, "MS-ASAcceptMultiPart");
-	return h && (ascii_ieq(h, "T") || ascii_ieq(h, "1"));
+	return h && (eas__ascii_ieq(h, "T") || eas__ascii_ieq(h, "1"));
 }
 
 static void prefs_from(eas_srv_body_opts *b, const eas_itemops_fetch_options *o)
@@ -297,7 +283,7 @@ static int fetch_attachment(eas_srv_ctx *c, ops *o, op_state *s, const eas_itemo
 
 static int fetch(eas_srv_ctx *c, ops *o, op_state *s, const eas_itemops_fetch *fe, eas_itemops_fetch_result *r)
 {
-	if (!ascii_ieq(fe->store, "Mailbox")) {
+	if (!eas__ascii_ieq(fe->store, "Mailbox")) {
 		r->link_id = fe->link_id;
 		r->long_id = fe->long_id;
 		r->file_reference = fe->file_reference;

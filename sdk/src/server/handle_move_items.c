@@ -36,18 +36,6 @@ typedef struct move_out {
 static const char *folder_holds(uint32_t type)
 {
 	switch (type) {
-	case EAS_MSTORE_FOLDER_TASKS:
-	case EAS_MSTORE_FOLDER_USER_TASKS:
-		return "Tasks";
-	case EAS_MSTORE_FOLDER_CALENDAR:
-	case EAS_MSTORE_FOLDER_USER_CALENDAR:
-		return "Calendar";
-	case EAS_MSTORE_FOLDER_CONTACTS:
-	case EAS_MSTORE_FOLDER_USER_CONTACTS:
-		return "Contacts";
-	case EAS_MSTORE_FOLDER_NOTES:
-	case EAS_MSTORE_FOLDER_USER_NOTES:
-		return "Notes";
 	case EAS_MSTORE_FOLDER_JOURNAL:
 	case EAS_MSTORE_FOLDER_USER_JOURNAL:
 		return "Journal";
@@ -55,7 +43,7 @@ static const char *folder_holds(uint32_t type)
 	case EAS_MSTORE_FOLDER_GENERIC:
 		return NULL;
 	default:
-		return "Email";
+		return eas_mstore_folder_class(type);
 	}
 }
 

@@ -69,24 +69,6 @@ typedef struct coll {
 
 /* ---- ApplicationData as a standalone document ----------------------------------- */
 
-static int node_write(eas_wbxml_encoder *enc, const eas_node *n)
-{
-	int rc;
-	if (n->first) {
-		rc = eas_wbxml_encoder_start(enc, n->tag);
-		for (const eas_node *ch = n->first; rc == 0 && ch; ch = ch->next)
-			rc = node_write(enc, ch);
-		return rc ? rc : eas_wbxml_encoder_end(enc);
-	}
-	if (!n->has_content)
-		return eas_wbxml_encoder_empty(enc, n->tag);
-	rc = eas_wbxml_encoder_start(enc, n->tag);
-	if (rc == 0)
-		rc = n->opaque ? eas_wbxml_encoder_opaque(enc, (const uint8_t *)n->text, n->text_len)
-			       : eas_wbxml_encoder_string(enc, n->text, n->text_len);
-	return rc ? rc : eas_wbxml_encoder_end(enc);
-}
-
 /* Email Read / Flag replacements while copying. */
 typedef struct patch {
 	int has_read;
@@ -111,16 +93,16 @@ static int appdata_doc(eas_srv_ctx *c, eas_buf *out, const eas_node *src, const 
 			rc = eas_wbxml_encoder_element(enc, EAS_TAG_EMAIL_READ, p->read ? "1" : "0");
 			wrote_read = 1;
 		} else if (p && p->flag && ch->tag == EAS_TAG_EMAIL_FLAG) {
-			rc = node_write(enc, p->flag);
+			rc = eas_node_write(enc, p->flag, 0);
 			wrote_flag = 1;
 		} else {
-			rc = node_write(enc, ch);
+			rc = eas_node_write(enc, ch, 0);
 		}
 	}
 	if (rc == 0 && p && p->has_read && !wrote_read)
 		rc = eas_wbxml_encoder_element(enc, EAS_TAG_EMAIL_READ, p->read ? "1" : "0");
 	if (rc == 0 && p && p->flag && !wrote_flag)
-		rc = node_write(enc, p->flag);
+		rc = eas_node_write(enc, p->flag, 0);
 	if (rc == 0)
 		rc = eas_wbxml_encoder_end(enc);
 	if (rc == 0)
@@ -134,26 +116,6 @@ static int appdata_doc(eas_srv_ctx *c, eas_buf *out, const eas_node *src, const 
 }
 
 /* ---- helpers ------------------------------------------------------------------- */
-
-static const char *folder_class(uint32_t type)
-{
-	switch (type) {
-	case EAS_MSTORE_FOLDER_TASKS:
-	case EAS_MSTORE_FOLDER_USER_TASKS:
-		return "Tasks";
-	case EAS_MSTORE_FOLDER_CALENDAR:
-	case EAS_MSTORE_FOLDER_USER_CALENDAR:
-		return "Calendar";
-	case EAS_MSTORE_FOLDER_CONTACTS:
-	case EAS_MSTORE_FOLDER_USER_CONTACTS:
-		return "Contacts";
-	case EAS_MSTORE_FOLDER_NOTES:
-	case EAS_MSTORE_FOLDER_USER_NOTES:
-		return "Notes";
-	default:
-		return "Email";
-	}
-}
 
 /* FilterType (MS-ASCMD 2.2.3.74.1) as seconds back from now; 0 = no filter. */
 static int64_t filter_seconds(uint32_t f)
@@ -199,7 +161,7 @@ static uint32_t flag_status(const eas_node *flag)
 
 static int client_add(eas_srv_ctx *c, coll *co, const eas_sync_item *it, eas_sync_writer *w)
 {
-	const char *cls = it->class_name ? it->class_name : folder_class(co->folder.type);
+	const char *cls = it->class_name ? it->class_name : eas_mstore_folder_class(co->folder.type);
 	eas_sync_item r;
 	memset(&r, 0, sizeof r);
 	r.op = EAS_SYNC_OP_ADD;
@@ -490,7 +452,7 @@ static int write_collection(eas_srv_ctx *c, const eas_sync_request *req, coll *c
 	out.collection_id = co->req.collection_id;
 	out.status = co->status;
 	if (c->version & EAS_PROTO_UPTO(EAS_PROTO_12_1))
-		out.class_name = co->status == EAS_SYNC_STATUS_OK ? folder_class(co->folder.type) : NULL;
+		out.class_name = co->status == EAS_SYNC_STATUS_OK ? eas_mstore_folder_class(co->folder.type) : NULL;
 	if (co->status != EAS_SYNC_STATUS_OK) {
 		out.sync_key = "0";
 		int rc = eas_sync_writer_collection_begin(w, &out);

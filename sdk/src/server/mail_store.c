@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "classes/mime_email.h"
+#include "common/ascii.h"
 #include "common/buf.h"
 #include "common/mem.h"
 #include "eas/wbxml.h"
@@ -140,21 +141,6 @@ int eas__srv_mail_store(char *out, eas_mstore *store, int64_t user_id, const cha
 	return rc;
 }
 
-static int ascii_ieq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		int x = (unsigned char)*a, y = (unsigned char)*b;
-		if (x >= 'A' && x <= 'Z')
-			x += 32;
-		if (y >= 'A' && y <= 'Z')
-			y += 32;
-		if (x != y)
-			return 0;
-		if (!x)
-			return 1;
-	}
-}
-
 int eas__srv_mail_find_user(int64_t *out, eas_mstore *store, const char *address, const char *mail_domain)
 {
 	if (!out || !store || !address || !*address)
@@ -165,7 +151,7 @@ int eas__srv_mail_find_user(int64_t *out, eas_mstore *store, const char *address
 	if (rc != EAS_E_NOTFOUND && rc != EAS_E_INVALID)
 		return rc;
 	const char *at = strrchr(address, '@');
-	if (!at || at == address || !ascii_ieq(at + 1, mail_domain ? mail_domain : "localhost"))
+	if (!at || at == address || !eas__ascii_ieq(at + 1, mail_domain ? mail_domain : "localhost"))
 		return EAS_E_NOTFOUND;
 	char local[EAS_MSTORE_NAME_SIZE];
 	size_t n = (size_t)(at - address);

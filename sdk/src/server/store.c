@@ -120,3 +120,23 @@ int eas_mstore_valid_text(const char *s, size_t max)
 			return 0;
 	return 1;
 }
+
+const char *eas_mstore_folder_class(uint32_t type)
+{
+	switch (type) {
+	case EAS_MSTORE_FOLDER_TASKS:
+	case EAS_MSTORE_FOLDER_USER_TASKS:
+		return "Tasks";
+	case EAS_MSTORE_FOLDER_CALENDAR:
+	case EAS_MSTORE_FOLDER_USER_CALENDAR:
+		return "Calendar";
+	case EAS_MSTORE_FOLDER_CONTACTS:
+	case EAS_MSTORE_FOLDER_USER_CONTACTS:
+		return "Contacts";
+	case EAS_MSTORE_FOLDER_NOTES:
+	case EAS_MSTORE_FOLDER_USER_NOTES:
+		return "Notes";
+	default:
+		return "Email";
+	}
+}

@@ -776,6 +776,8 @@ extern const eas_mstore_default_folder eas_mstore_default_folders[EAS_MSTORE_DEF
 
 /* 1 when FolderCreate may make a folder of this type (1, 12..17). */
 int eas_mstore_folder_type_creatable(uint32_t type);
+/* The class a folder of this type syncs: "Tasks", "Calendar", "Contacts", "Notes", else "Email". */
+const char *eas_mstore_folder_class(uint32_t type);
 
 /*
  * Sync keys: "{" generation "}" counter, where generation is 32 hex digits

@@ -359,3 +359,30 @@ size_t eas_node_count(const eas_node *n, eas_tag tag)
 			count++;
 	return count;
 }
+
+static int node_write(eas_wbxml_encoder *enc, const eas_node *n, unsigned version, unsigned depth)
+{
+	if (depth > EAS_NODE_WRITE_MAX_DEPTH)
+		return EAS_E_LIMIT;
+	if (version && !(eas_tag_versions(EAS_TAG_PAGE(n->tag), EAS_TAG_TOKEN(n->tag)) & version))
+		return 0;
+	int rc;
+	if (n->first) {
+		rc = eas_wbxml_encoder_start(enc, n->tag);
+		for (const eas_node *c = n->first; rc == 0 && c; c = c->next)
+			rc = node_write(enc, c, version, depth + 1);
+		return rc ? rc : eas_wbxml_encoder_end(enc);
+	}
+	if (!n->has_content)
+		return eas_wbxml_encoder_empty(enc, n->tag);
+	rc = eas_wbxml_encoder_start(enc, n->tag);
+	if (rc == 0)
+		rc = n->opaque ? eas_wbxml_encoder_opaque(enc, (const uint8_t *)n->text, n->text_len)
+			       : eas_wbxml_encoder_string(enc, n->text, n->text_len);
+	return rc ? rc : eas_wbxml_encoder_end(enc);
+}
+
+int eas_node_write(eas_wbxml_encoder *enc, const eas_node *n, unsigned version)
+{
+	return node_write(enc, n, version, 1);
+}

@@ -63,4 +63,14 @@ int eas_node_child_uint(const eas_node *n, eas_tag tag, uint32_t *out);
 /* Number of children with this tag. */
 size_t eas_node_count(const eas_node *n, eas_tag tag);
 
+/* Deepest subtree eas_node_write copies (EAS_E_LIMIT beyond). */
+#define EAS_NODE_WRITE_MAX_DEPTH 64
+/*
+ * Writes n and everything under it to enc, element for element (OPAQUE values
+ * stay OPAQUE).  version: one EAS_PROTO_* bit to leave out the elements that
+ * version does not have, or 0 to copy every element.  0, EAS_E_LIMIT, or the
+ * encoder's error.
+ */
+int eas_node_write(eas_wbxml_encoder *enc, const eas_node *n, unsigned version);
+
 #endif
